@@ -1,0 +1,48 @@
+# CareCaller site and consent_api: every target sets itself up in .venv/ first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export NO_MKDOCS_2_WARNING := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help setup build run serve-docs test lint format clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+setup: $(STAMP) ## Create .venv/ and install the project with its test tools
+
+build: setup ## Build the site into site/ (strict: any warning fails)
+	$(BIN)/mkdocs build --strict
+
+run: build ## Build the site and serve site and API on http://127.0.0.1:8000/
+	@# The embedded, single-machine mode: without a secret it signs with the development key.
+	CONSENT_API_ENV=$${CONSENT_API_ENV:-development} $(BIN)/consent-api serve --host $(HOST) --port $(PORT)
+
+serve-docs: setup ## Live preview for marketers on http://127.0.0.1:8001/ (no API)
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001
+
+lint: setup ## ruff (lint, import order, format) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: setup ## Apply ruff's formatting and fixable lints
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint ## Run every test (browser tests need /usr/bin/chromium)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+clean: ## Remove build output and caches (keeps instance/ data)
+	rm -rf site .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,71 @@
+"""Configuration: defaults, then ``instance/config.py``, then ``CONSENT_API_*`` variables."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from .exc import ConfigError
+
+#: The checkout this package lives in (editable install); paths below default to it.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: Signs records only in development mode; never accepted in production.
+DEV_SECRET_KEY = "development-only-secret-not-for-production"
+
+DEFAULTS: dict[str, Any] = {
+    # "production" refuses to start without SECRET_KEYS; "development" uses DEV_SECRET_KEY.
+    "ENV": "production",
+    # Oldest first: the last key signs, every key verifies (itsdangerous key rotation).
+    "SECRET_KEYS": [],
+    # SQLAlchemy URL; empty means SQLite at instance/consent.sqlite3.
+    "DATABASE_URL": "",
+    # The built static site served for every path outside /api/; empty disables it.
+    "SITE_DIR": str(PROJECT_ROOT / "site"),
+    # The MkDocs configuration shared with the site build (categories, retention, policy).
+    "SITE_CONFIG": str(PROJECT_ROOT / "mkdocs.yml"),
+    # Largest request body accepted, in bytes (413 beyond it).
+    "MAX_CONTENT_LENGTH": 16 * 1024,
+    # Seconds browsers may cache static files whose names carry no content hash.
+    "STATIC_MAX_AGE": 300,
+}
+
+
+def load(app: Flask, test_config: Mapping[str, Any] | None = None) -> None:
+    """Fill ``app.config`` in the documented order and check it."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("CONSENT_API")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    _normalise(app)
+
+
+def _split(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return [str(part) for part in value or []]
+
+
+def _normalise(app: Flask) -> None:
+    cfg = app.config
+    env = str(cfg["ENV"]).lower()
+    if env not in {"production", "development"}:
+        raise ConfigError(f"CONSENT_API_ENV must be 'production' or 'development', not {env!r}")
+    cfg["ENV"] = env
+    keys = _split(cfg["SECRET_KEYS"])
+    if not keys:
+        if env != "development" and not app.debug and not cfg.get("TESTING"):
+            raise ConfigError(
+                "CONSENT_API_SECRET_KEYS is not set: set it to a long random secret "
+                "(or start with CONSENT_API_ENV=development to use the development key)"
+            )
+        keys = [DEV_SECRET_KEY]
+    cfg["SECRET_KEYS"] = keys
+    cfg["SECRET_KEY"] = keys[-1]
+    if not cfg["DATABASE_URL"]:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        cfg["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'consent.sqlite3'}"

@@ -1,0 +1,54 @@
+"""The service's exception tree: every error a client can see is an ``ApiError``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class ConsentApiError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class ConfigError(ConsentApiError):
+    """The service cannot start with the configuration it was given."""
+
+
+class ApiError(ConsentApiError):
+    """An error answered to an API client as JSON with a stable code."""
+
+    status: int = 400
+    code: str = "bad_request"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        fields: Mapping[str, str] | None = None,
+        code: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = dict(fields or {})
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+
+
+class ValidationFailed(ApiError):
+    """The request's content does not match the endpoint's schema."""
+
+    code = "invalid"
+
+
+class NotFound(ApiError):
+    status = 404
+    code = "not_found"
+
+
+class StorageUnavailable(ApiError):
+    """The database cannot be reached or cannot write; nothing was stored."""
+
+    status = 503
+    code = "storage_unavailable"
