@@ -1,0 +1,131 @@
+"""What the site build and the service must agree on, read from one file: ``mkdocs.yml``.
+
+The consent categories and banner text (``extra.consent``), the retention periods
+(``extra.retention``) and the Privacy Policy versions (``docs/legal/privacy/``) are declared once,
+for marketers, in the site's configuration; the service reads the same file through this module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from flask import Flask, current_app
+
+from .exc import ConfigError
+from .policy import PolicyVersion, current_version, load_versions
+
+#: The category every visitor has and cannot turn off; it is never a toggle.
+NECESSARY = "necessary"
+#: Where the policy version files live, relative to the docs folder.
+POLICY_SUBDIR = Path("legal") / "privacy"
+#: The record kinds the service stores; each has a retention period.
+RECORD_KINDS = ("consent", "contact", "demo")
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML that ignores the ``!!python/...`` and ``!ENV`` tags MkDocs allows."""
+
+
+_Loader.add_multi_constructor("", lambda loader, suffix, node: None)
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long records of one kind are kept, and what extends it."""
+
+    kind: str
+    days: int
+    label: str
+    extended_by: str
+
+    @property
+    def period(self) -> dt.timedelta:
+        return dt.timedelta(days=self.days)
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The shared declarations, as read from one ``mkdocs.yml``."""
+
+    config_path: Path
+    docs_dir: Path
+    consent: dict[str, Any]
+    retention: dict[str, Retention]
+    versions: list[PolicyVersion] = field(repr=False)
+
+    @property
+    def categories(self) -> list[str]:
+        """The optional consent categories, in the order the banner shows them."""
+        return list(self.consent.get("cookies") or {})
+
+    @property
+    def banner_fingerprint(self) -> str:
+        """A hash of the banner's text and categories: a change re-prompts every visitor."""
+        canonical = json.dumps(self.consent, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    @property
+    def version_ids(self) -> list[str]:
+        return [version.id for version in self.versions]
+
+    def current_version(self, today: dt.date | None = None) -> PolicyVersion:
+        return current_version(self.versions, today or dt.datetime.now(dt.UTC).date())
+
+
+def _retention(extra: dict[str, Any], config_path: Path) -> dict[str, Retention]:
+    declared = extra.get("retention") or {}
+    periods: dict[str, Retention] = {}
+    for kind in RECORD_KINDS:
+        entry = declared.get(kind)
+        if not isinstance(entry, dict) or not isinstance(entry.get("days"), int):
+            raise ConfigError(f"{config_path}: extra.retention.{kind}.days must be a whole number")
+        if entry["days"] < 1:
+            raise ConfigError(f"{config_path}: extra.retention.{kind}.days must be at least 1")
+        periods[kind] = Retention(
+            kind=kind,
+            days=entry["days"],
+            label=str(entry.get("label", kind)),
+            extended_by=str(entry.get("extended_by", "")),
+        )
+    return periods
+
+
+def load(config_path: Path | str) -> Registry:
+    """Read the registry from ``config_path`` (a ``mkdocs.yml``); raises ``ConfigError``."""
+    path = Path(config_path).resolve()
+    try:
+        config = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    except (OSError, yaml.YAMLError) as error:
+        raise ConfigError(f"cannot read the site configuration {path}: {error}") from error
+    extra = config.get("extra") or {}
+    docs_dir = (path.parent / config.get("docs_dir", "docs")).resolve()
+    consent = extra.get("consent") or {}
+    if NECESSARY in (consent.get("cookies") or {}):
+        raise ConfigError(f"{path}: '{NECESSARY}' is always on and cannot be a consent category")
+    return Registry(
+        config_path=path,
+        docs_dir=docs_dir,
+        consent=consent,
+        retention=_retention(extra, path),
+        versions=load_versions(docs_dir / POLICY_SUBDIR),
+    )
+
+
+EXTENSION = "consent_api.registry"
+
+
+def init_app(app: Flask) -> None:
+    """Read ``SITE_CONFIG`` once at start; a new policy version or category needs a restart."""
+    app.extensions[EXTENSION] = load(app.config["SITE_CONFIG"])
+
+
+def get(app: Flask | None = None) -> Registry:
+    """The registry of the current (or given) app."""
+    registry: Registry = (app or current_app).extensions[EXTENSION]
+    return registry
