@@ -8,7 +8,7 @@ PORT ?= 8000
 export NO_MKDOCS_2_WARNING := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup build run serve-docs test lint format clean
+.PHONY: help setup build run serve-docs test lint format bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -43,6 +43,15 @@ format: setup ## Apply ruff's formatting and fixable lints
 
 test: lint ## Run every test (browser tests need /usr/bin/chromium)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Lighthouse, pinned in bench/package-lock.json, installed into bench/node_modules/ (git-ignored).
+BENCH_NODE := bench/node_modules/.installed
+$(BENCH_NODE): bench/package.json bench/package-lock.json
+	cd bench && npm ci --no-audit --no-fund
+	touch $@
+
+bench: setup $(BENCH_NODE) ## Run the benchmarks, write bench/results/report.md (BENCH_QUICK=1: smaller)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean: ## Remove build output and caches (keeps instance/ data)
 	rm -rf site .pytest_cache .mypy_cache .ruff_cache
