@@ -1,21 +1,8 @@
 -- wrk script: POST the JSON body in BENCH_BODY; print a JSON summary line when done.
--- BENCH_PER_THREAD, when set, stops each wrk thread after that many responses.
 
 wrk.method = "POST"
 wrk.body = os.getenv("BENCH_BODY") or "{}"
 wrk.headers["Content-Type"] = "application/json"
-
-local limit = tonumber(os.getenv("BENCH_PER_THREAD") or "0")
-
-if limit > 0 then
-  local count = 0
-  function response(status, headers, body)
-    count = count + 1
-    if count >= limit then
-      wrk.thread:stop()
-    end
-  end
-end
 
 function done(summary, latency, requests)
   local e = summary.errors

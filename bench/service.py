@@ -47,13 +47,9 @@ def require_wrk() -> str:
     return path
 
 
-def wrk(
-    url: str, seconds: float, *, body: Mapping[str, Any], per_thread: int = 0
-) -> dict[str, Any]:
+def wrk(url: str, seconds: float, *, body: Mapping[str, Any]) -> dict[str, Any]:
     """One wrk run against ``url``: its summary, requests per second and the command."""
     env = {"BENCH_BODY": json.dumps(body, separators=(",", ":"))}
-    if per_thread:
-        env["BENCH_PER_THREAD"] = str(per_thread)
     argv = [
         require_wrk(),
         f"-t{WRK_THREADS}",
@@ -74,8 +70,7 @@ def wrk(
     summary: dict[str, Any] = json.loads(lines[-1].removeprefix("BENCH_JSON "))
     summary["rps"] = summary["requests"] / (summary["duration_us"] / 1e6)
     summary["error_count"] = sum(summary["errors"].values())
-    shown = {**env, "BENCH_BODY": "<body>"}
-    summary["command"] = command_line(["wrk", *argv[1:]], shown)
+    summary["command"] = command_line(["wrk", *argv[1:]], {"BENCH_BODY": "<body>"})
     return summary
 
 

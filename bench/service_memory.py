@@ -1,7 +1,7 @@
 """Resident memory of the service before and after 100,000 recorded choices (SQLite).
 
 The RSS of the gunicorn master and each worker is sampled every second while wrk posts choices;
-"start" is after a short warm-up (imports and caches that the first requests fill), "end" after
+"start" is after a 5-second warm-up (imports and caches that the first requests fill), "end" after
 the last choice. Memory is flat when the end is within 10% of the start.
 """
 
@@ -26,7 +26,8 @@ from .common import (
 NAME = "service_memory"
 TITLE = "Service memory: resident size over 100,000 recorded choices"
 CHOICES = pick(100_000, 5_000)
-WARMUP = pick(2_000, 500)
+WARMUP_SECONDS = 5.0
+SLICE_SECONDS = 15.0
 GROWTH_LIMIT = 0.10
 
 
@@ -47,8 +48,7 @@ def run() -> Result:
         idle = _snapshot(pids)
         service.probe_consent(app.url, body)
         target_url = app.url + "/api/consent"
-        per_thread = WARMUP // service.WRK_THREADS
-        service.wrk(target_url, 120, body=body, per_thread=per_thread)
+        service.wrk(target_url, WARMUP_SECONDS, body=body)
         start = _snapshot(pids)
         rows_start = service.count_records(url)
         stop = threading.Event()
@@ -60,15 +60,28 @@ def run() -> Result:
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
+        runs: list[dict[str, Any]] = []
         try:
-            per_thread = CHOICES // service.WRK_THREADS
-            load = service.wrk(target_url, 1800, body=body, per_thread=per_thread)
+            # wrk runs for a duration, not a count: load in slices until enough are recorded,
+            # sizing the last slice from the rate so far.
+            recorded = 0
+            while recorded < CHOICES:
+                rate = sum(r["requests"] for r in runs) / max(time.monotonic() - began, 1.0)
+                left = (CHOICES - recorded) / rate if runs else SLICE_SECONDS
+                runs.append(service.wrk(target_url, min(SLICE_SECONDS, left + 0.5), body=body))
+                recorded = service.count_records(url) - rows_start
         finally:
             stop.set()
             sampler.join()
         end = _snapshot(pids)
         rows_end = service.count_records(url)
-    result["commands"].append(load["command"])
+    load = {
+        "rps": sum(r["requests"] for r in runs) / sum(r["duration_us"] / 1e6 for r in runs),
+        "slices": len(runs),
+        "error_count": sum(r["error_count"] for r in runs),
+        "command": runs[0]["command"],
+    }
+    result["commands"].append(f"{load['command']} (repeated until {CHOICES:,} are recorded)")
     total = {name: sum(snap.values()) for name, snap in (("idle", idle), ("start", start))}
     total["end"] = sum(end.values())
     growth = (total["end"] - total["start"]) / total["start"]

@@ -17,6 +17,7 @@ from .common import (
     Result,
     Unavailable,
     bare_server,
+    command_line,
     median,
     new_result,
     pick,
@@ -39,13 +40,12 @@ def _backend(kind: str, body: dict[str, Any]) -> dict[str, Any]:
     env = {"CONSENT_API_DATABASE_URL": url}
     try:
         with bare_server(f"{NAME}-bare") as bare, service_server(f"{NAME}-{kind}", env) as app:
-            data["commands"].append(f"gunicorn (bare): {' '.join(bare.argv[1:])}")
-            data["commands"].append(f"service: {' '.join(app.argv[1:])}")
+            data["commands"].append(command_line(bare.argv))
+            data["commands"].append(command_line(app.argv, env))
             service.probe_consent(app.url, body)
             before = service.count_records(url)
             targets = {"bare": bare.url + "/api/consent", "service": app.url + "/api/consent"}
-            for url_ in targets.values():
-                service.wrk(url_, WARMUP_SECONDS, body=body)
+            warmup = [service.wrk(url_, WARMUP_SECONDS, body=body) for url_ in targets.values()]
             rounds = []
             for number in range(pick(5, 2)):
                 order = ["bare", "service"] if number % 2 == 0 else ["service", "bare"]
@@ -58,7 +58,8 @@ def _backend(kind: str, body: dict[str, Any]) -> dict[str, Any]:
     finally:
         if kind == "postgresql":
             service.drop_postgres(schema)
-    answered = sum(r["service"]["requests"] - r["service"]["errors"]["status"] for r in rounds)
+    answers = [warmup[1], *(r["service"] for r in rounds)]
+    answered = sum(run["requests"] - run["errors"]["status"] for run in answers)
     data.update(
         rounds=rounds,
         wrk_command=rounds[0]["service"]["command"],
