@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -54,7 +55,7 @@ def wrk(url: str, seconds: float, *, body: Mapping[str, Any]) -> dict[str, Any]:
         require_wrk(),
         f"-t{WRK_THREADS}",
         f"-c{CONNECTIONS}",
-        f"-d{seconds:g}s",
+        f"-d{max(1, math.ceil(seconds))}s",  # wrk takes whole seconds only
         "--timeout",
         "5s",
         "-s",
