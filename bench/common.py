@@ -190,6 +190,13 @@ class Server:
             return []
         return [self.process.pid, *children(self.process.pid)]
 
+    def wait_for_workers(self, count: int, timeout: float = 30) -> list[int]:
+        """The master and its ``count`` workers, once all of them have been forked."""
+        deadline = time.monotonic() + timeout
+        while len(self.pids()) < count + 1 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return self.pids()
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return

@@ -16,6 +16,7 @@ from .common import (
     THREADS,
     WORKERS,
     Result,
+    command_line,
     new_result,
     pick,
     rss_kib,
@@ -42,9 +43,10 @@ def run() -> Result:
     url = service.sqlite_url(NAME)
     result["commands"].append(service.migrate(url))
     samples: list[dict[str, Any]] = []
-    with service_server(NAME, {"CONSENT_API_DATABASE_URL": url}) as app:
-        result["commands"].append(" ".join(app.argv))
-        pids = app.pids()
+    env = {"CONSENT_API_DATABASE_URL": url}
+    with service_server(NAME, env) as app:
+        result["commands"].append(command_line(app.argv, env))
+        pids = app.wait_for_workers(WORKERS)
         idle = _snapshot(pids)
         service.probe_consent(app.url, body)
         target_url = app.url + "/api/consent"
