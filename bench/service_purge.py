@@ -134,11 +134,24 @@ class Writer(threading.Thread):
         self.epoch = time.monotonic()
 
     def run(self) -> None:
+        try:
+            self._write()
+        except Exception as error:  # reported, never swallowed: the figure would be empty
+            self.errors.append(f"writer stopped: {type(error).__name__}: {error}")
+
+    def _write(self) -> None:
         from consent_api import create_app
 
         # The service's own write path; imported by name, as it lands with the records service.
         records = importlib.import_module("consent_api.records")
-        app = create_app({"DATABASE_URL": self.database_url, "SITE_DIR": "", "ACCESS_LOG": False})
+        app = create_app(
+            {
+                "ENV": "development",
+                "DATABASE_URL": self.database_url,
+                "SITE_DIR": "",
+                "ACCESS_LOG": False,
+            }
+        )
         body = service.consent_body()
         payload = {key: body[key] for key in ("action", "choices", "banner_fingerprint", "page")}
         with app.app_context():
@@ -179,7 +192,11 @@ def _size(database_url: str) -> int:
 def run() -> Result:
     result = new_result(NAME, TITLE)
     url = service.sqlite_url(NAME)
-    env = {"CONSENT_API_ENV": "development", "CONSENT_API_DATABASE_URL": url}
+    env = {
+        "CONSENT_API_ENV": "development",
+        "CONSENT_API_DATABASE_URL": url,
+        "CONSENT_API_SITE_DIR": "",
+    }
     _require_purge(env)
     result["commands"].append(service.migrate(url))
     result["load_seconds"] = _load(url)
