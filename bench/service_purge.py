@@ -1,11 +1,11 @@
 """Purge at scale on SQLite: 1,000,000 expired among 2,000,000 records, with a writer running.
 
 The records are loaded straight into the service's own schema (created by ``consent-api
-migrate``) with SQLAlchemy Core, oldest first as the service would have written them: the first
-half created 400-800 days ago (expired for every kind), the second half within the last 360 days
-(live). A thousand expired inquiries are on hold and must survive. While ``consent-api purge``
-runs, a writer thread stores a consent record through the service's storage layer every 5 ms and
-times each write; the longest of those waits is the figure.
+migrate``) with sqlite3's executemany, oldest first as the service would have written them: the
+first half created 400-800 days ago (expired for every kind), the second half within the last
+360 days (live). A thousand expired inquiries are on hold and must survive. While ``consent-api
+purge`` runs, a writer thread stores a consent record through the service's storage layer
+every 5 ms and times each write; the longest of those waits is the figure.
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ import datetime as dt
 import importlib
 import os
 import secrets
+import sqlite3
 import subprocess
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, text
 
 from . import service
 from .common import BIN, ROOT, Result, Unavailable, command_line, new_result, pick, target
@@ -52,73 +53,100 @@ def _require_purge(env: dict[str, str]) -> None:
         )
 
 
-def _rows(count: int, oldest_days: float, newest_days: float, held: int) -> list[dict[str, Any]]:
-    """``count`` records created evenly between the two ages, oldest first; mostly consent."""
-    now = dt.datetime.now(dt.UTC)
-    retention = {"consent": 395, "contact": 365, "demo": 365}
+#: The columns the loader fills, in order; the rest keep their defaults.
+COLUMNS = (
+    "public_id",
+    "kind",
+    "created_at",
+    "expires_at",
+    "policy_version",
+    "consent_id",
+    "subject",
+    "payload",
+    "signature",
+    "hold",
+)
+#: How SQLAlchemy stores a datetime in SQLite; checked against the service at load time.
+SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+RETENTION_DAYS = {"consent": 395, "contact": 365, "demo": 365}
+CONSENT_PAYLOAD = (
+    '{"action":"reject_all","banner_fingerprint":"0123456789abcdef",'
+    '"choices":{"analytics":false,"necessary":true},"gpc":false,"page":"/"}'
+)
+INQUIRY_PAYLOAD = (
+    '{"company":"Example Clinic","email":"person@example.com","message":"'
+    + "Please call me back about scheduling. " * 4
+    + '","name":"A Person"}'
+)
+
+
+def _rows(count: int, oldest_days: float, newest_days: float, held: int) -> list[tuple[Any, ...]]:
+    """``count`` records created evenly between the two ages, oldest first; 90% consent."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     step = (oldest_days - newest_days) / max(count - 1, 1)
-    consent_payload = (
-        '{"action":"reject_all","banner_fingerprint":"0123456789abcdef",'
-        '"choices":{"analytics":false,"necessary":true},"gpc":false,"page":"/"}'
-    )
-    inquiry_payload = (
-        '{"company":"Example Clinic","email":"person@example.com","message":"'
-        + "Please call me back about scheduling. " * 4
-        + '","name":"A Person"}'
-    )
     rows = []
     for index in range(count):
         kind = "consent" if index % 10 else ("contact" if index % 20 else "demo")
         created = now - dt.timedelta(days=oldest_days - index * step)
+        expires = created + dt.timedelta(days=RETENTION_DAYS[kind])
         inquiry = kind != "consent"
         rows.append(
-            {
-                "public_id": secrets.token_urlsafe(16),
-                "kind": kind,
-                "created_at": created,
-                "expires_at": created + dt.timedelta(days=retention[kind]),
-                "policy_version": "2026-03-24",
-                "consent_id": None if inquiry else secrets.token_urlsafe(16),
-                "subject": secrets.token_hex(32) if inquiry else None,
-                "payload": inquiry_payload if inquiry else consent_payload,
-                # Not a valid signature: the purge never verifies, and `verify` is not timed here.
-                "signature": secrets.token_urlsafe(32),
-                "hold": inquiry and held > 0 and index % 20 == 10 and index // 20 < held,
-            }
+            (
+                secrets.token_urlsafe(16),
+                kind,
+                created.strftime(SQLITE_TIME),
+                expires.strftime(SQLITE_TIME),
+                "2026-03-24",
+                None if inquiry else secrets.token_urlsafe(16),
+                secrets.token_hex(32) if inquiry else None,
+                INQUIRY_PAYLOAD if inquiry else CONSENT_PAYLOAD,
+                # Not a valid signature: the purge never verifies one.
+                secrets.token_urlsafe(32),
+                int(kind == "contact" and index // 20 < held),
+            )
         )
     return rows
 
 
+def _check_time_format(database_url: str, schema: Any) -> None:
+    """Fail loudly if the service stores times differently from what the loader writes."""
+    moment = dt.datetime(2026, 3, 24, 12, 0, 0, 123456, tzinfo=dt.UTC)
+    row = dict(zip(COLUMNS, _rows(1, 1, 1, 0)[0], strict=True))
+    row.update(created_at=moment, expires_at=moment, hold=False)
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(schema.records.insert(), row)
+        stored = connection.exec_driver_sql("SELECT created_at FROM records").scalar()
+        connection.exec_driver_sql("DELETE FROM records")
+    engine.dispose()
+    if stored != moment.replace(tzinfo=None).strftime(SQLITE_TIME):
+        raise RuntimeError(f"the service stores times as {stored!r}; update SQLITE_TIME")
+
+
 def _load(database_url: str) -> float:
-    """Insert the expired and live records; returns the seconds it took."""
+    """Insert the expired and live records with sqlite3 directly; returns the seconds taken."""
     try:
         schema = importlib.import_module("consent_api.schema")
     except ImportError as error:
         raise Unavailable(
             "the records schema (consent_api.schema) is not on this branch"
         ) from error
-    engine = create_engine(database_url)
-
-    @event.listens_for(engine, "connect")
-    def _fast(dbapi_connection: Any, _record: Any) -> None:
-        # Loading is setup, not what is measured: no fsync until the final checkpoint.
-        dbapi_connection.execute("PRAGMA journal_mode=WAL")
-        dbapi_connection.execute("PRAGMA synchronous=OFF")
-
+    _check_time_format(database_url, schema)
     started = time.perf_counter()
-    with engine.begin() as connection:
+    connection = sqlite3.connect(database_url.removeprefix("sqlite:///"))
+    # Loading is setup, not what is measured: no fsync until the final checkpoint.
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=OFF")
+    insert = f"INSERT INTO records ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+    with connection:
         for oldest, newest, count, held in ((800, 400, EXPIRED, HELD), (360, 0.01, LIVE, 0)):
             for first in range(0, count, BATCH):
                 size = min(BATCH, count - first)
-                span = (oldest - newest) * size / count
                 start = oldest - (oldest - newest) * first / count
-                connection.execute(
-                    schema.records.insert(),
-                    _rows(size, start, start - span, held if first == 0 else 0),
-                )
-    with engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    engine.dispose()
+                end = start - (oldest - newest) * size / count
+                connection.executemany(insert, _rows(size, start, end, held if not first else 0))
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
     return time.perf_counter() - started
 
 
