@@ -66,7 +66,8 @@ def read_front_matter(path: Path) -> dict[str, Any]:
         return {}
     try:
         data = yaml.safe_load(match.group(1))
-    except yaml.YAMLError as error:
+    except (yaml.YAMLError, ValueError) as error:
+        # PyYAML reads an impossible date such as 2026-06-31 as a date and fails with ValueError.
         raise PolicyError(path, f"front matter is not valid YAML ({error})") from error
     if not isinstance(data, dict):
         raise PolicyError(path, "front matter must be a mapping of keys to values")
