@@ -278,16 +278,20 @@ def _history_markdown(policy: _Policy, changes: dict[str, str]) -> str:
         '<button class="md-button" type="submit">Compare</button></form>\n'
         '<div class="cc-compare__result" aria-live="polite"></div>\n'
     )
+    if len(policy.versions) > 1:
+        compare = (
+            "## Compare two versions { #compare }\n\n"
+            "Choose two versions to see every change between them, one version at a time. Each "
+            f"version below also links to what it changed from the one before.\n\n{compare}\n"
+        )
+    else:
+        compare = ""
     return (
         "---\ntitle: Privacy Policy history\npolicy_compare: true\n---\n\n"
         "# Privacy Policy history\n\n"
         f"Every version of the [Privacy Policy]({_link(HISTORY, INDEX)}), newest first, with "
         "what each one changed. Follow new versions with the "
-        f"[Atom feed]({_link(HISTORY, FEED)}).\n\n"
-        "## Compare two versions { #compare }\n\n"
-        "Choose two versions to see every change between them, one version at a time. Each "
-        "version below also links to what it changed from the one before.\n\n"
-        f"{compare}\n" + "\n".join(sections)
+        f"[Atom feed]({_link(HISTORY, FEED)}).\n\n{compare}" + "\n".join(sections)
     )
 
 
