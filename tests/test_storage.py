@@ -95,3 +95,20 @@ def test_a_failed_batch_fails_every_writer_in_it(app: Flask) -> None:
 def test_a_write_answers_with_the_result_of_its_work(app: Flask) -> None:
     with app.app_context():
         assert storage.write(lambda connection: connection.scalar(sa.text("SELECT 41 + 1"))) == 42
+
+
+def test_migrations_from_several_hosts_at_once_apply_once(bare_app: Flask) -> None:
+    applied: list[int] = []
+
+    def migrate() -> None:
+        with bare_app.app_context(), storage.transaction() as connection:
+            applied.extend(migration.version for migration in schema.migrate(connection))
+
+    threads = [threading.Thread(target=migrate) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert applied == [migration.version for migration in schema.MIGRATIONS]
+    with storage.get_engine(bare_app).connect() as connection:
+        assert schema.current_version(connection) == schema.LATEST
