@@ -60,12 +60,30 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
+#: SQLite's SQLITE_FULL and PostgreSQL's disk_full (SQLSTATE 53100).
+_SQLITE_FULL = 13
+_PG_DISK_FULL = "53100"
+
+
+def _is_full(error: SQLAlchemyError) -> bool:
+    orig = getattr(error, "orig", None)
+    return (
+        getattr(orig, "sqlite_errorcode", None) == _SQLITE_FULL
+        or getattr(orig, "sqlstate", None) == _PG_DISK_FULL
+    )
+
+
 @contextmanager
 def _unavailable_on_error() -> Iterator[None]:
     try:
         yield
     except SQLAlchemyError as error:
         current_app.logger.error("database error: %s", error)
+        if _is_full(error):
+            raise StorageUnavailable(
+                "The database has no space left; nothing was stored. Try again later.",
+                code="storage_full",
+            ) from error
         raise StorageUnavailable("The database is unavailable; try again shortly.") from error
 
 
