@@ -1,0 +1,260 @@
+// CareCaller's cookie banner on mkdocs-material's consent markup. It keeps the visitor's choice in
+// this browser, activates the inert scripts of the categories agreed to, deletes the cookies of
+// the others, and posts every choice to the consent service, retrying on a later page when the
+// service cannot be reached. Loaded synchronously before Material's bundle (see consent.html).
+(() => {
+  const script = document.currentScript;
+  const root = document.getElementById("__consent");
+  const form = document.forms.consent;
+  if (!script || !root || !form) return;
+
+  const CHOICE = "cc.consent";
+  const PENDING = "cc.consent.pending";
+  const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.content ?? "";
+  const api = script.dataset.api;
+  const version = meta("policy-version");
+  const fingerprint = meta("banner-fingerprint");
+  const lifetime = Number(script.dataset.expiresAfterDays) * 864e5;
+  const gpc = navigator.globalPrivacyControl === true;
+  const settings = document.getElementById("cc-consent-settings");
+  const choose = form.querySelector("[data-cc-choose]");
+  const boxes = [...form.querySelectorAll("input[type=checkbox]")];
+  const status = document.getElementById("cc-consent-status");
+  let opener = null;
+  let sending = false;
+
+  const read = (key) => {
+    try {
+      return JSON.parse(localStorage.getItem(key));
+    } catch {
+      return null;
+    }
+  };
+  const write = (key, value) => {
+    try {
+      localStorage.setItem(key, JSON.stringify(value));
+    } catch {
+      // Storage refused (private mode, quota): the choice still holds for this page.
+    }
+  };
+
+  // The stored choice, unless the policy or the banner changed since, or it expired.
+  const current = () => {
+    const choice = read(CHOICE);
+    const fresh =
+      choice?.policy_version === version &&
+      choice.banner_fingerprint === fingerprint &&
+      Date.now() < Date.parse(choice.expires);
+    return fresh ? choice : null;
+  };
+
+  const glob = (text) =>
+    new RegExp(`^${text.replace(/[.+?^$|()[\]{}\\]/g, "\\$&").replaceAll("*", ".*")}$`);
+
+  const forget = (name) => {
+    const site = location.hostname.split(".").slice(-2).join(".");
+    for (const domain of ["", `; domain=${location.hostname}`, `; domain=.${site}`]) {
+      document.cookie = `${name}=; path=/; max-age=0${domain}`;
+    }
+  };
+
+  function apply(choices) {
+    for (const inert of document.querySelectorAll('script[type="text/plain"][data-category]')) {
+      if (!choices[inert.dataset.category]) continue;
+      const live = document.createElement("script");
+      for (const { name, value } of inert.attributes) {
+        if (name !== "type") live.setAttribute(name, value);
+      }
+      inert.replaceWith(live);
+    }
+    for (const box of boxes.filter((box) => !choices[box.name])) {
+      const patterns = box.dataset.cookies.split(" ").filter(Boolean).map(glob);
+      for (const cookie of document.cookie.split(";")) {
+        const name = cookie.split("=")[0].trim();
+        if (patterns.some((pattern) => pattern.test(name))) forget(name);
+      }
+    }
+    document.dispatchEvent(new CustomEvent("cc:consent", { detail: { ...choices } }));
+  }
+
+  async function send() {
+    if (sending) return;
+    sending = true;
+    try {
+      for (let next; (next = read(PENDING)?.[0]); ) {
+        // A first choice made offline learns its consent ID from the record sent before it.
+        const consent_id = next.body.consent_id ?? read(CHOICE)?.consent_id ?? null;
+        const response = await fetch(`${api}/consent`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ ...next.body, consent_id }),
+        });
+        // Busy or down: keep the record for a later page. Any other refusal will not change.
+        if (response.status >= 500 || response.status === 429 || response.status === 408) break;
+        write(PENDING, read(PENDING).slice(1));
+        if (!response.ok) {
+          console.warn("consent record refused", response.status, await response.text());
+          continue;
+        }
+        const record = await response.json();
+        const choice = read(CHOICE);
+        if (!choice) continue;
+        choice.consent_id = record.consent_id;
+        if (choice.chosen_at === next.chosen_at) {
+          Object.assign(choice, { receipt: record.receipt, recorded_at: record.created_at });
+        }
+        write(CHOICE, choice);
+        render();
+      }
+    } catch {
+      // The service is unreachable: the pending records wait for the next page.
+    } finally {
+      sending = false;
+    }
+  }
+
+  function decide(action) {
+    const choices = { necessary: true };
+    for (const box of boxes) {
+      choices[box.name] = action === "accept_all" || (action === "save_choices" && box.checked);
+    }
+    const now = Date.now();
+    const choice = {
+      consent_id: read(CHOICE)?.consent_id ?? null,
+      choices,
+      action,
+      policy_version: version,
+      banner_fingerprint: fingerprint,
+      gpc,
+      chosen_at: new Date(now).toISOString(),
+      expires: new Date(now + lifetime).toISOString(),
+    };
+    const body = {
+      consent_id: choice.consent_id,
+      choices,
+      action,
+      policy_version: version,
+      banner_fingerprint: fingerprint,
+      gpc,
+      page: location.pathname,
+    };
+    write(CHOICE, choice);
+    write(PENDING, [...(read(PENDING) ?? []), { chosen_at: choice.chosen_at, body }]);
+    apply(choices);
+    close();
+    render();
+    send();
+  }
+
+  const expand = (open) => {
+    settings.hidden = !open;
+    choose.setAttribute("aria-expanded", String(open));
+  };
+
+  function show(manage, from = null) {
+    const choice = current();
+    for (const box of boxes) box.checked = Boolean(choice?.choices[box.name]);
+    root.querySelector("[data-cc-gpc]").hidden = !gpc;
+    expand(manage);
+    opener = from;
+    root.hidden = false;
+    if (manage) document.getElementById("cc-consent-title").focus();
+  }
+
+  // Closing decides nothing. Focus goes back where it came from, or to what follows the banner.
+  function close() {
+    const inside = root.contains(document.activeElement);
+    root.hidden = true;
+    if (inside) (opener ?? document.querySelector(".md-skip, .md-header a[href]"))?.focus();
+    opener = null;
+  }
+
+  const text = (selector) => form.querySelector(selector)?.textContent.trim();
+
+  function render() {
+    if (!status) return;
+    const choice = read(CHOICE);
+    document.querySelector("[data-cc-nojs]").hidden = true;
+    status.hidden = false;
+    status.querySelector("[data-cc-none]").hidden = Boolean(choice);
+    status.querySelector("[data-cc-choice]").hidden = !choice;
+    if (!choice) return;
+    const fields = {
+      consent_id: choice.consent_id ?? "not recorded yet: it is sent once the service answers",
+      time: new Date(choice.chosen_at).toLocaleString(),
+      policy_version: choice.policy_version,
+      gpc: choice.gpc ? "sent by your browser, and honoured" : "not sent",
+      choices: Object.entries(choice.choices)
+        .map(([name, on]) => {
+          const label = text(name === "necessary" ? ".cc-consent__name" : `[for=cc-consent-${name}]`);
+          return `${label ?? name}: ${on ? "on" : "off"}`;
+        })
+        .join(", "),
+    };
+    for (const [name, value] of Object.entries(fields)) {
+      status.querySelector(`[data-cc-field=${name}]`).textContent = value;
+    }
+    const record = status.querySelector("[data-cc-record]");
+    status.querySelector("[data-cc-verify]").hidden = record.hidden = !choice.receipt;
+    if (choice.receipt) record.href = `${api}/consent/${encodeURIComponent(choice.receipt)}`;
+  }
+
+  async function verify() {
+    const out = status.querySelector("[data-cc-verified]");
+    const choice = read(CHOICE);
+    const say = (result, message) => {
+      out.dataset.result = result;
+      out.textContent = message;
+    };
+    try {
+      const response = await fetch(`${api}/consent/${encodeURIComponent(choice.receipt)}`);
+      const record = await response.json();
+      if (!response.ok) return say("failed", `Not verified: ${record.error?.message ?? response.status}`);
+      const same =
+        record.consent_id === choice.consent_id &&
+        Object.entries(choice.choices).every(([name, on]) => record.choices?.[name] === on);
+      const when = new Date(record.created_at).toLocaleString();
+      if (same) say("verified", `Verified: the service holds this choice, signed, recorded ${when}.`);
+      else say("differs", "The service's record differs from the choice stored in this browser.");
+    } catch {
+      say("unreachable", "The consent service cannot be reached right now; try again later.");
+    }
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    decide("save_choices");
+  });
+  form.addEventListener("click", (event) => {
+    const button = event.target.closest("button[type=button]");
+    if (!button) return;
+    if (button.hasAttribute("data-cc-close")) close();
+    else if (button === choose) expand(settings.hidden);
+    else decide(button.value);
+  });
+  root.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") close();
+  });
+  document.addEventListener("click", (event) => {
+    const target = event.target.closest("[data-cc-open], [data-cc-verify]");
+    if (!target) return;
+    event.preventDefault();
+    if (target.hasAttribute("data-cc-verify")) verify();
+    else show(true, target);
+  });
+
+  // Material's bundle hides this element on every hash change; the banner is this script's alone.
+  root.removeAttribute("data-md-component");
+  const panel = root.querySelector(".md-consent__inner");
+  panel.setAttribute("role", "region");
+  panel.setAttribute("aria-labelledby", "cc-consent-title");
+  // First in the document, so that keyboard users reach it before anything else.
+  document.body.prepend(root);
+
+  const choice = current();
+  if (choice) apply(choice.choices);
+  if (location.hash === "#__consent") show(true);
+  else if (!choice) show(false);
+  render();
+  send();
+})();
