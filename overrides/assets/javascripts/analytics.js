@@ -1,6 +1,4 @@
-// CareCaller's own page-view counting, the site's example of a gated "analytics" script: the page
-// holds it inert (type="text/plain") and consent.js runs it only after the visitor agrees. It
-// keeps a random visitor ID and a page-view count in first-party cookies and talks to no host.
+// Example gated "analytics" script: first-party cookies only (a random ID and a page count).
 (() => {
   const MAX_AGE = 60 * 60 * 24 * 182;
   const cookie = (name) => document.cookie.match(new RegExp(`(?:^|; )${name}=([^;]*)`))?.[1];
@@ -14,7 +12,7 @@
   set("cc_analytics", cookie("cc_analytics") ?? random());
   set("cc_analytics_views", Number(cookie("cc_analytics_views") ?? 0) + 1);
   document.documentElement.dataset.analytics = "on";
-  // Withdrawn on this page: stop writing at once (consent.js deletes the cookies).
+  // Withdrawn on this page: stop writing (consent.js deletes the cookies).
   document.addEventListener("cc:consent", (event) => {
     if (event.detail.analytics) return;
     on = false;

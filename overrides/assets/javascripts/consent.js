@@ -1,7 +1,5 @@
-// CareCaller's cookie banner on mkdocs-material's consent markup. It keeps the visitor's choice in
-// this browser, activates the inert scripts of the categories agreed to, deletes the cookies of
-// the others, and posts every choice to the consent service, retrying on a later page when the
-// service cannot be reached. Loaded synchronously before Material's bundle (see consent.html).
+// The cookie banner: keeps the choice in this browser, runs the inert scripts of agreed categories,
+// deletes the cookies of the others, and posts every choice (queued while the service is down).
 (() => {
   const script = document.currentScript;
   const root = document.getElementById("__consent");
@@ -34,7 +32,7 @@
     try {
       localStorage.setItem(key, JSON.stringify(value));
     } catch {
-      // Storage refused (private mode, quota): the choice still holds for this page.
+      // Storage refused: the choice holds for this page only.
     }
   };
 
@@ -52,8 +50,7 @@
     new RegExp(`^${text.replace(/[.+?^$|()[\]{}\\]/g, "\\$&").replaceAll("*", ".*")}$`);
 
   const forget = (name) => {
-    const site = location.hostname.split(".").slice(-2).join(".");
-    for (const domain of ["", `; domain=${location.hostname}`, `; domain=.${site}`]) {
+    for (const domain of ["", `; domain=${location.hostname}`]) {
       document.cookie = `${name}=; path=/; max-age=0${domain}`;
     }
   };
@@ -82,14 +79,14 @@
     sending = true;
     try {
       for (let next; (next = read(PENDING)?.[0]); ) {
-        // A first choice made offline learns its consent ID from the record sent before it.
+        // A choice made before the first answer takes the consent ID that answer brings.
         const consent_id = next.body.consent_id ?? read(CHOICE)?.consent_id ?? null;
         const response = await fetch(`${api}/consent`, {
           method: "POST",
           headers: { "Content-Type": "application/json" },
           body: JSON.stringify({ ...next.body, consent_id }),
         });
-        // Busy or down: keep the record for a later page. Any other refusal will not change.
+        // Busy or down: retry on a later page. Other refusals would not change.
         if (response.status >= 500 || response.status === 429 || response.status === 408) break;
         write(PENDING, read(PENDING).slice(1));
         if (!response.ok) {
@@ -107,7 +104,7 @@
         render();
       }
     } catch {
-      // The service is unreachable: the pending records wait for the next page.
+      // Unreachable: the queue waits for the next page.
     } finally {
       sending = false;
     }
@@ -180,10 +177,10 @@
     status.querySelector("[data-cc-choice]").hidden = !choice;
     if (!choice) return;
     const fields = {
-      consent_id: choice.consent_id ?? "not recorded yet: it is sent once the service answers",
+      consent_id: choice.consent_id ?? "not recorded yet",
       time: new Date(choice.chosen_at).toLocaleString(),
       policy_version: choice.policy_version,
-      gpc: choice.gpc ? "sent by your browser, and honoured" : "not sent",
+      gpc: choice.gpc ? "sent, and honoured" : "not sent",
       choices: Object.entries(choice.choices)
         .map(([name, on]) => {
           const label = text(name === "necessary" ? ".cc-consent__name" : `[for=cc-consent-${name}]`);
@@ -214,10 +211,10 @@
         record.consent_id === choice.consent_id &&
         Object.entries(choice.choices).every(([name, on]) => record.choices?.[name] === on);
       const when = new Date(record.created_at).toLocaleString();
-      if (same) say("verified", `Verified: the service holds this choice, signed, recorded ${when}.`);
-      else say("differs", "The service's record differs from the choice stored in this browser.");
+      if (same) say("verified", `Verified: the service holds this choice, recorded ${when}.`);
+      else say("differs", "The service's record differs from this browser's choice.");
     } catch {
-      say("unreachable", "The consent service cannot be reached right now; try again later.");
+      say("unreachable", "The consent service cannot be reached; try again later.");
     }
   }
 
@@ -243,12 +240,12 @@
     else show(true, target);
   });
 
-  // Material's bundle hides this element on every hash change; the banner is this script's alone.
+  // Material's bundle would hide the banner on every hash change.
   root.removeAttribute("data-md-component");
   const panel = root.querySelector(".md-consent__inner");
   panel.setAttribute("role", "region");
   panel.setAttribute("aria-labelledby", "cc-consent-title");
-  // First in the document, so that keyboard users reach it before anything else.
+  // First in the document: keyboard users reach it first.
   document.body.prepend(root);
 
   const choice = current();
