@@ -191,3 +191,35 @@ def test_with_javascript_off_no_gated_resource_is_requested_and_no_banner_shows(
         assert visitor.cookie_names() == set()
     finally:
         context.close()
+
+
+def test_cookie_notice_shows_the_choice_and_verifies_its_receipt(visitor: Visitor) -> None:
+    visitor.open("/legal/cookies/")
+    assert visitor.page.get_by_text("You have not made a choice").is_visible()
+    assert visitor.page.get_by_text("nothing optional is used").is_hidden()
+    visitor.click("Choose")
+    visitor.page.get_by_role("checkbox", name="Analytics").check()
+    visitor.click("Save choices")
+    choice = visitor.wait_recorded()
+    status = visitor.page.locator("#cc-consent-status")
+    assert choice["consent_id"] in status.inner_text()
+    assert "Analytics: on" in status.inner_text()
+    assert choice["policy_version"] in status.inner_text()
+    visitor.click("Verify the receipt")
+    result = status.locator("[data-cc-verified]")
+    visitor.page.wait_for_function(
+        "document.querySelector('[data-cc-verified]').dataset.result !== undefined"
+    )
+    assert result.get_attribute("data-result") == "verified", result.inner_text()
+
+
+def test_cookie_notice_says_a_damaged_receipt_does_not_verify(visitor: Visitor) -> None:
+    visitor.open("/legal/cookies/")
+    visitor.click("Reject all")
+    receipt = visitor.wait_recorded()["receipt"]
+    visitor.edit_choice(receipt=receipt[:-4] + ("AAAA" if not receipt.endswith("AAAA") else "BBBB"))
+    visitor.click("Verify the receipt")
+    visitor.page.wait_for_function(
+        "document.querySelector('[data-cc-verified]').dataset.result !== undefined"
+    )
+    assert visitor.page.locator("[data-cc-verified]").get_attribute("data-result") == "failed"
