@@ -170,15 +170,16 @@ def test_hook_names_what_is_wrong_in_the_banner_configuration(change: str, messa
 
 def test_build_fails_loudly_on_a_pre_ticked_category(tmp_path: Path) -> None:
     config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-    broken = config.replace(
-        "        name: Analytics\n", "        name: Analytics\n        checked: true\n"
+    broken = (
+        config.replace(
+            "        name: Analytics\n", "        name: Analytics\n        checked: true\n"
+        )
+        .replace("custom_dir: overrides", f"custom_dir: {ROOT / 'overrides'}")
+        .replace("  - overrides/hooks/", f"  - {ROOT / 'overrides/hooks'}/")
     )
-    assert broken != config
-    copy = ROOT / "mkdocs.broken-test.yml"
-    copy.write_text(broken, encoding="utf-8")
-    try:
-        result = mkdocs_build(copy, tmp_path / "site")
-    finally:
-        copy.unlink()
+    assert "checked: true" in broken
+    copy = tmp_path / "mkdocs.yml"
+    copy.write_text(f"docs_dir: {ROOT / 'docs'}\n{broken}", encoding="utf-8")
+    result = mkdocs_build(copy, tmp_path / "site")
     assert result.returncode != 0
     assert "extra.consent.cookies.analytics.checked is unknown" in result.stderr
