@@ -37,6 +37,12 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 16 * 1024,
     # Seconds browsers may cache static files whose names carry no content hash.
     "STATIC_MAX_AGE": 300,
+    # Strict-Transport-Security max-age; 0 sends none (set it when served over HTTPS).
+    "HSTS_SECONDS": 0,
+    # Proxies in front whose X-Forwarded-* headers are believed; 0 believes none.
+    "PROXY_HOPS": 0,
+    # One JSON line per request on the "consent_api.access" logger (no IPs, no query strings).
+    "ACCESS_LOG": True,
 }
 
 

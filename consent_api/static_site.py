@@ -8,6 +8,8 @@ from pathlib import Path
 from flask import Flask, Response, current_app
 from whitenoise import WhiteNoise
 
+from . import security
+
 #: mkdocs-material's bundles carry a content hash in their names: cache them for a year.
 _HASHED = re.compile(r"\.[0-9a-f]{8,}\.min\.(?:css|js)(?:\.map)?$")
 
@@ -27,6 +29,7 @@ def init_app(app: Flask) -> None:
         index_file=True,
         max_age=app.config["STATIC_MAX_AGE"],
         immutable_file_test=_is_immutable,
+        add_headers_function=security.static_headers(app),
     )
 
 

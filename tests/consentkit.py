@@ -79,6 +79,18 @@ class Visitor:
         assert choice is not None
         return choice
 
+    # Arrow functions, not expressions: Playwright evaluates a polled expression with eval(),
+    # which the site's Content-Security-Policy rightly refuses.
+    def wait_analytics(self) -> None:
+        """Wait until the gated analytics script has run."""
+        self.page.wait_for_function("() => document.documentElement.dataset.analytics === 'on'")
+
+    def wait_verified(self) -> None:
+        """Wait until the cookie notice has checked the receipt with the service."""
+        self.page.wait_for_function(
+            "() => document.querySelector('[data-cc-verified]').dataset.result !== undefined"
+        )
+
     def recorded_count(self) -> int:
         """How many of this browser's posts the service stored (answered 201)."""
         return sum(

@@ -50,7 +50,7 @@ def test_accept_all_runs_gated_scripts_without_reload_and_records_every_category
     visitor.open()
     visitor.page.evaluate("window.sameDocument = true")
     visitor.click("Accept all")
-    visitor.page.wait_for_function("document.documentElement.dataset.analytics === 'on'")
+    visitor.wait_analytics()
     assert visitor.page.evaluate("window.sameDocument") is True
     assert "cc_analytics" in visitor.cookie_names()
     record = visitor.record(visitor.wait_recorded()["receipt"])
@@ -58,7 +58,7 @@ def test_accept_all_runs_gated_scripts_without_reload_and_records_every_category
     assert record["choices"] == {"necessary": True, **dict.fromkeys(CATEGORIES, True)}
     visitor.open("/company/")
     assert visitor.banner.is_hidden()
-    visitor.page.wait_for_function("document.documentElement.dataset.analytics === 'on'")
+    visitor.wait_analytics()
 
 
 def test_withdrawing_from_the_footer_stops_scripts_deletes_cookies_and_records_again(
@@ -68,7 +68,7 @@ def test_withdrawing_from_the_footer_stops_scripts_deletes_cookies_and_records_a
     visitor.click("Choose")
     visitor.page.get_by_role("checkbox", name="Analytics").check()
     visitor.click("Save choices")
-    visitor.page.wait_for_function("document.documentElement.dataset.analytics === 'on'")
+    visitor.wait_analytics()
     first_receipt = visitor.wait_recorded()["receipt"]
     assert {"cc_analytics", "cc_analytics_views"} <= visitor.cookie_names()
 
@@ -160,12 +160,12 @@ def test_service_down_the_choice_applies_and_the_record_arrives_when_it_is_back(
     visitor.page.route("**/api/consent", lambda route: route.abort())
     visitor.open()
     visitor.click("Accept all")
-    visitor.page.wait_for_function("document.documentElement.dataset.analytics === 'on'")
+    visitor.wait_analytics()
     assert visitor.recorded_count() == 0
     assert len(visitor.pending()) == 1
     visitor.open("/platform/")  # still down: the choice holds, the record waits
     assert visitor.banner.is_hidden()
-    visitor.page.wait_for_function("document.documentElement.dataset.analytics === 'on'")
+    visitor.wait_analytics()
     assert len(visitor.pending()) == 1
 
     visitor.page.unroute("**/api/consent")
@@ -207,9 +207,7 @@ def test_cookie_notice_shows_the_choice_and_verifies_its_receipt(visitor: Visito
     assert choice["policy_version"] in status.inner_text()
     visitor.click("Verify the receipt")
     result = status.locator("[data-cc-verified]")
-    visitor.page.wait_for_function(
-        "document.querySelector('[data-cc-verified]').dataset.result !== undefined"
-    )
+    visitor.wait_verified()
     assert result.get_attribute("data-result") == "verified", result.inner_text()
 
 
@@ -219,7 +217,5 @@ def test_cookie_notice_says_a_damaged_receipt_does_not_verify(visitor: Visitor) 
     receipt = visitor.wait_recorded()["receipt"]
     visitor.edit_choice(receipt=receipt[:-4] + ("AAAA" if not receipt.endswith("AAAA") else "BBBB"))
     visitor.click("Verify the receipt")
-    visitor.page.wait_for_function(
-        "document.querySelector('[data-cc-verified]').dataset.result !== undefined"
-    )
+    visitor.wait_verified()
     assert visitor.page.locator("[data-cc-verified]").get_attribute("data-result") == "failed"

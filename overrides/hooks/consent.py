@@ -1,5 +1,5 @@
-"""The cookie banner's build step: check ``extra.consent`` and stamp every page with the policy
-version in force and the banner fingerprint, both from ``consent_api.registry``."""
+"""The cookie banner's build step: check ``extra.consent`` and hand the templates the banner
+fingerprint from ``consent_api.registry`` (``hooks/policy.py`` hands them the policy version)."""
 
 from __future__ import annotations
 
@@ -90,9 +90,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 def on_env(env: Environment, /, *, config: MkDocsConfig, files: Files) -> Environment:
     reg = registry.load(config.config_file_path)
     env.globals["cc_consent"] = {
-        "policy_version": reg.current_version().id,
         "banner_fingerprint": reg.banner_fingerprint,
-        "categories": reg.categories,
         "api_base": str(config.extra.get("api_base") or "/api").rstrip("/"),
         "expires_after_days": reg.consent.get("expires_after_days", DEFAULT_EXPIRES_AFTER_DAYS),
     }

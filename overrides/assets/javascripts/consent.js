@@ -17,7 +17,6 @@
   const settings = document.getElementById("cc-consent-settings");
   const choose = form.querySelector("[data-cc-choose]");
   const boxes = [...form.querySelectorAll("input[type=checkbox]")];
-  const status = document.getElementById("cc-consent-status");
   let opener = null;
   let sending = false;
 
@@ -45,6 +44,9 @@
       Date.now() < Date.parse(choice.expires);
     return fresh ? choice : null;
   };
+
+  // The cookie notice (cookie-notice.js) shows the stored choice and follows its changes.
+  const changed = () => document.dispatchEvent(new Event("cc:change"));
 
   const glob = (text) =>
     new RegExp(`^${text.replace(/[.+?^$|()[\]{}\\]/g, "\\$&").replaceAll("*", ".*")}$`);
@@ -101,7 +103,7 @@
           Object.assign(choice, { receipt: record.receipt, recorded_at: record.created_at });
         }
         write(CHOICE, choice);
-        render();
+        changed();
       }
     } catch {
       // Unreachable: the queue waits for the next page.
@@ -116,30 +118,21 @@
       choices[box.name] = action === "accept_all" || (action === "save_choices" && box.checked);
     }
     const now = Date.now();
-    const choice = {
+    const chosen_at = new Date(now).toISOString();
+    const record = {
       consent_id: read(CHOICE)?.consent_id ?? null,
       choices,
       action,
       policy_version: version,
       banner_fingerprint: fingerprint,
       gpc,
-      chosen_at: new Date(now).toISOString(),
-      expires: new Date(now + lifetime).toISOString(),
     };
-    const body = {
-      consent_id: choice.consent_id,
-      choices,
-      action,
-      policy_version: version,
-      banner_fingerprint: fingerprint,
-      gpc,
-      page: location.pathname,
-    };
-    write(CHOICE, choice);
-    write(PENDING, [...(read(PENDING) ?? []), { chosen_at: choice.chosen_at, body }]);
+    write(CHOICE, { ...record, chosen_at, expires: new Date(now + lifetime).toISOString() });
+    const body = { ...record, page: location.pathname };
+    write(PENDING, [...(read(PENDING) ?? []), { chosen_at, body }]);
     apply(choices);
     close();
-    render();
+    changed();
     send();
   }
 
@@ -166,58 +159,6 @@
     opener = null;
   }
 
-  const text = (selector) => form.querySelector(selector)?.textContent.trim();
-
-  function render() {
-    if (!status) return;
-    const choice = read(CHOICE);
-    document.querySelector("[data-cc-nojs]").hidden = true;
-    status.hidden = false;
-    status.querySelector("[data-cc-none]").hidden = Boolean(choice);
-    status.querySelector("[data-cc-choice]").hidden = !choice;
-    if (!choice) return;
-    const fields = {
-      consent_id: choice.consent_id ?? "not recorded yet",
-      time: new Date(choice.chosen_at).toLocaleString(),
-      policy_version: choice.policy_version,
-      gpc: choice.gpc ? "sent, and honoured" : "not sent",
-      choices: Object.entries(choice.choices)
-        .map(([name, on]) => {
-          const label = text(name === "necessary" ? ".cc-consent__name" : `[for=cc-consent-${name}]`);
-          return `${label ?? name}: ${on ? "on" : "off"}`;
-        })
-        .join(", "),
-    };
-    for (const [name, value] of Object.entries(fields)) {
-      status.querySelector(`[data-cc-field=${name}]`).textContent = value;
-    }
-    const record = status.querySelector("[data-cc-record]");
-    status.querySelector("[data-cc-verify]").hidden = record.hidden = !choice.receipt;
-    if (choice.receipt) record.href = `${api}/consent/${encodeURIComponent(choice.receipt)}`;
-  }
-
-  async function verify() {
-    const out = status.querySelector("[data-cc-verified]");
-    const choice = read(CHOICE);
-    const say = (result, message) => {
-      out.dataset.result = result;
-      out.textContent = message;
-    };
-    try {
-      const response = await fetch(`${api}/consent/${encodeURIComponent(choice.receipt)}`);
-      const record = await response.json();
-      if (!response.ok) return say("failed", `Not verified: ${record.error?.message ?? response.status}`);
-      const same =
-        record.consent_id === choice.consent_id &&
-        Object.entries(choice.choices).every(([name, on]) => record.choices?.[name] === on);
-      const when = new Date(record.created_at).toLocaleString();
-      if (same) say("verified", `Verified: the service holds this choice, recorded ${when}.`);
-      else say("differs", "The service's record differs from this browser's choice.");
-    } catch {
-      say("unreachable", "The consent service cannot be reached; try again later.");
-    }
-  }
-
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     decide("save_choices");
@@ -233,11 +174,10 @@
     if (event.key === "Escape") close();
   });
   document.addEventListener("click", (event) => {
-    const target = event.target.closest("[data-cc-open], [data-cc-verify]");
+    const target = event.target.closest("[data-cc-open]");
     if (!target) return;
     event.preventDefault();
-    if (target.hasAttribute("data-cc-verify")) verify();
-    else show(true, target);
+    show(true, target);
   });
 
   // Material's bundle would hide the banner on every hash change.
@@ -252,6 +192,5 @@
   if (choice) apply(choice.choices);
   if (location.hash === "#__consent") show(true);
   else if (!choice) show(false);
-  render();
   send();
 })();

@@ -1,0 +1,63 @@
+"""A structured access log: one JSON line per request, with nothing that identifies a person.
+
+It records the method, the path without its query string, the status, the size and the time
+taken. It never records bodies, query strings, client addresses, user agents or referrers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask
+
+logger = logging.getLogger("consent_api.access")
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+class AccessLog:
+    """WSGI middleware around the whole app, static files included."""
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        started = time.perf_counter()
+        status: list[str] = []
+
+        def capture(code: str, headers: Any, exc_info: Any = None) -> Any:
+            status.append(code)
+            return start_response(code, headers, exc_info)
+
+        try:
+            return self.app(environ, capture)
+        finally:
+            logger.info(
+                json.dumps(
+                    {
+                        "method": environ.get("REQUEST_METHOD", ""),
+                        "path": environ.get("PATH_INFO", ""),
+                        "status": int(status[0].split()[0]) if status else 500,
+                        "ms": round((time.perf_counter() - started) * 1000, 2),
+                    },
+                    separators=(",", ":"),
+                )
+            )
+
+
+def init_app(app: Flask) -> None:
+    if not app.config["ACCESS_LOG"]:
+        return
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    app.wsgi_app = AccessLog(app.wsgi_app)  # type: ignore[method-assign]

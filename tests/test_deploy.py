@@ -1,0 +1,127 @@
+"""deploy/: nginx in front of the running service, and systemd units that systemd accepts."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, LiveServer, free_port
+
+DEPLOY = ROOT / "deploy"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def nginx_conf(tmp: Path, site: Path, port: int, upstream: int) -> Path:
+    """deploy/nginx/carecaller.conf with this test's paths and ports, in a minimal nginx.conf."""
+    site_conf = (DEPLOY / "nginx" / "carecaller.conf").read_text(encoding="utf-8")
+    site_conf = (
+        site_conf.replace("listen 80;", f"listen 127.0.0.1:{port};")
+        .replace("/srv/carecaller/site", str(site))
+        .replace("127.0.0.1:8000", f"127.0.0.1:{upstream}")
+        .replace(
+            "/etc/nginx/snippets/carecaller-headers.conf",
+            str(DEPLOY / "nginx" / "carecaller-headers.conf"),
+        )
+    )
+    (tmp / "site.conf").write_text(site_conf, encoding="utf-8")
+    user = "user root;" if os.geteuid() == 0 else ""
+    main = f"""
+{user}
+daemon off;
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log;
+events {{ worker_connections 64; }}
+http {{
+    include /etc/nginx/mime.types;
+    access_log off;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    include {tmp}/site.conf;
+}}
+"""
+    path = tmp / "nginx.conf"
+    path.write_text(main, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def proxy(tmp_path: Path, built_site: Path, live_server: LiveServer) -> Iterator[str]:
+    if not Path(NGINX).exists():
+        pytest.fail("nginx is missing: install it with 'apt-get install nginx-light' (as root)")
+    port = free_port()
+    conf = nginx_conf(tmp_path, built_site, port, live_server.port)
+    check = subprocess.run([NGINX, "-t", "-c", str(conf)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    process = subprocess.Popen([NGINX, "-c", str(conf)], stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url + "/").close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_nginx_serves_pages_with_csp_and_security_headers(proxy: str, built_site: Path) -> None:
+    with urllib.request.urlopen(proxy + "/platform/") as response:
+        assert response.status == 200
+        assert b"Platform" in response.read()
+        headers = response.headers
+    policy = (built_site / "csp.txt").read_text(encoding="utf-8").strip()
+    assert headers["Content-Security-Policy"] == policy
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Server"] == "nginx"
+
+
+def test_nginx_hides_the_build_header_files_and_serves_the_404_page(proxy: str) -> None:
+    for path in ("/csp.txt", "/_headers", "/nginx-csp.conf", "/no-such-page/"):
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(proxy + path)
+        assert caught.value.code == 404, path
+    assert b"md-content" in caught.value.read()
+
+
+def test_nginx_proxies_the_api(proxy: str) -> None:
+    with urllib.request.urlopen(proxy + "/api/health") as response:
+        assert json.load(response) == {"status": "ok", "database": "ok"}
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    "unit", ["consent-api.service", "consent-api-purge.service", "consent-api-purge.timer"]
+)
+def test_systemd_units_are_valid(unit: str, tmp_path: Path) -> None:
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.fail("systemd-analyze is missing: install the 'systemd' package")
+    for name in ("consent-api.service", "consent-api-purge.service", "consent-api-purge.timer"):
+        shutil.copy(DEPLOY / "systemd" / name, tmp_path / name)
+    result = subprocess.run(
+        [analyze, "verify", "--man=no", "--recursive-errors=no", str(tmp_path / unit)],
+        capture_output=True,
+        text=True,
+    )
+    problems = [
+        line
+        for line in result.stderr.splitlines()
+        # Paths of the target host (its venv, its env file, its user) do not exist here.
+        if "/srv/carecaller" not in line and "/etc/carecaller" not in line
+    ]
+    assert problems == [], result.stderr

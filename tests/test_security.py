@@ -1,0 +1,63 @@
+"""Security headers on API answers and site pages, and an access log that names nobody."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from typing import Any
+
+import pytest
+from conftest import LiveServer
+from flask.testing import FlaskClient
+
+from consent_api import create_app
+
+EVERYWHERE = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+@pytest.mark.parametrize("path", ["/api/health", "/api/nope", "/", "/platform/", "/missing/"])
+def test_every_response_carries_the_security_headers(client: FlaskClient, path: str) -> None:
+    response = client.get(path)
+    for name, value in EVERYWHERE.items():
+        assert response.headers.get(name) == value, (path, name)
+    assert "camera=()" in response.headers["Permissions-Policy"]
+
+
+def test_api_answers_are_never_cached_and_allow_no_content(client: FlaskClient) -> None:
+    response = client.get("/api/health")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
+
+
+def test_hsts_only_when_configured(app_config: dict[str, Any]) -> None:
+    plain = create_app(app_config).test_client().get("/api/health")
+    assert "Strict-Transport-Security" not in plain.headers
+    hsts = create_app({**app_config, "HSTS_SECONDS": 31536000}).test_client()
+    assert hsts.get("/").headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert hsts.get("/api/health").headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_server_header_leaks_no_version(live_server: LiveServer) -> None:
+    with urllib.request.urlopen(f"{live_server.url}/api/health") as response:
+        server = response.headers.get("Server", "")
+    assert not any(character.isdigit() for character in server)
+
+
+def test_access_log_has_paths_but_no_query_strings_or_addresses(live_server: LiveServer) -> None:
+    secret = "someone%40example.com"
+    urllib.request.urlopen(f"{live_server.url}/api/health?email={secret}").close()
+    urllib.request.urlopen(f"{live_server.url}/platform/?ref={secret}").close()
+    output = live_server.stop()
+    entries = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    assert {"method": "GET", "path": "/api/health", "status": 200} in [
+        {key: entry[key] for key in ("method", "path", "status")} for entry in entries
+    ]
+    assert any(entry["path"] == "/platform/" for entry in entries)
+    assert "someone" not in output
+    assert '127.0.0.1"' not in output and "127.0.0.1 " not in output.replace(
+        f"http://127.0.0.1:{live_server.port}/", ""
+    )
