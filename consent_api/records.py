@@ -13,7 +13,7 @@ import json
 import secrets
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from sqlalchemy import Connection, Row, Select, select
@@ -105,9 +105,12 @@ def isoformat(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
+#: The record's fields, in the order of the table's columns.
+_FIELDS = [field.name for field in fields(Record)]
+
+
 def _from_row(row: Row[Any]) -> Record:
-    values = row._mapping
-    return Record(**{name: values[name] for name in Record.__dataclass_fields__})
+    return Record(**{name: row._mapping[name] for name in _FIELDS})
 
 
 def now() -> dt.datetime:
@@ -141,11 +144,10 @@ def store(
         payload_json=canonical_json(payload),
         signature="",
     )
-    signature = signing.sign(kind, unsigned.signed_message())
-    record = Record(**{**unsigned.__dict__, "signature": signature})
+    record = replace(unsigned, signature=signing.sign(kind, unsigned.signed_message()))
 
     def insert(connection: Connection) -> None:
-        values = {name: getattr(record, name) for name in Record.__dataclass_fields__}
+        values = {name: getattr(record, name) for name in _FIELDS}
         values["payload"] = values.pop("payload_json")
         connection.execute(table.insert(), values)
 
@@ -156,7 +158,7 @@ def store(
 def _select(*conditions: Any, include_expired: bool = False) -> Select[Any]:
     columns = [
         table.c.payload.label("payload_json") if name == "payload_json" else table.c[name]
-        for name in Record.__dataclass_fields__
+        for name in _FIELDS
     ]
     query = select(*columns).where(*conditions).order_by(table.c.id)
     if not include_expired:

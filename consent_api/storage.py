@@ -66,7 +66,7 @@ def _unavailable_on_error() -> Iterator[None]:
         yield
     except SQLAlchemyError as error:
         current_app.logger.error("database error: %s", error)
-        raise StorageUnavailable("The database is unavailable; nothing was stored.") from error
+        raise StorageUnavailable("The database is unavailable; try again shortly.") from error
 
 
 @dataclass
