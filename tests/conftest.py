@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from consentkit import Visitor
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
@@ -234,3 +235,25 @@ def page(browser: Any) -> Iterator[Any]:
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def site_server(tmp_path_factory: pytest.TempPathFactory, built_site: Path) -> Iterator[LiveServer]:
+    """One real server for the banner's browser tests: each test has its own browser context
+    (its own storage and consent ID), so they can share a database and save a start each."""
+    data = tmp_path_factory.mktemp("site-server")
+    server = LiveServer(
+        {
+            "CONSENT_API_SITE_DIR": str(built_site),
+            "CONSENT_API_DATABASE_URL": f"sqlite:///{data / 'live.sqlite3'}",
+        }
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def visitor(page: Any, site_server: LiveServer) -> Visitor:
+    """A first-time visitor's browser on the real site and service."""
+    return Visitor(page, site_server.url)

@@ -53,6 +53,9 @@ FIXTURE_VERSIONS = {
 }
 
 
+COOKIE_NOTICE = {"Cookie notice": "legal/cookies.md"}
+
+
 @dataclass
 class PolicySite:
     """A throwaway site using the real overrides and hooks, with its own policy versions."""
@@ -69,6 +72,7 @@ class PolicySite:
 
     def write(self, versions: dict[str, str], **extra: Any) -> PolicySite:
         real = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+        legal = real["nav"][-1]["Legal"]
         self.policy_dir.mkdir(parents=True, exist_ok=True)
         (self.root / "docs" / "index.md").write_text("# Home\n", encoding="utf-8")
         for name, text in versions.items():
@@ -81,7 +85,8 @@ class PolicySite:
             "extra": {**real["extra"], **extra},
             "markdown_extensions": real["markdown_extensions"],
             "validation": real["validation"],
-            "nav": [{"Home": "index.md"}, {"Legal": real["nav"][-1]["Legal"]}],
+            # The cookie notice is a page of docs/, which this minimal site does not copy.
+            "nav": [{"Home": "index.md"}, {"Legal": [p for p in legal if p != COOKIE_NOTICE]}],
         }
         self.config.write_text(yaml.safe_dump(config), encoding="utf-8")
         return self
