@@ -8,7 +8,7 @@ PORT ?= 8000
 export NO_MKDOCS_2_WARNING := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup build run serve-docs test lint format bench clean
+.PHONY: help setup build run serve-docs test lint format fuzz bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ format: setup ## Apply ruff's formatting and fixable lints
 
 test: lint ## Run every test (browser tests need /usr/bin/chromium)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+fuzz: setup ## Schemathesis against the OpenAPI document: thousands of cases per endpoint
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-2000} $(BIN)/pytest -p no:cacheprovider tests/test_schemathesis.py
 
 # Lighthouse, pinned in bench/package-lock.json, installed into bench/node_modules/ (git-ignored).
 BENCH_NODE := bench/node_modules/.installed

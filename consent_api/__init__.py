@@ -10,14 +10,29 @@ from flask import Flask
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the service: configuration, storage, the API blueprints and the static site."""
-    from . import access_log, config, errors, health, registry, security, static_site, storage
+    from . import (
+        access_log,
+        config,
+        consent,
+        cors,
+        errors,
+        health,
+        openapi,
+        registry,
+        security,
+        static_site,
+        storage,
+    )
 
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
     config.load(app, test_config)
     errors.init_app(app)
     registry.init_app(app)
     storage.init_app(app)
+    cors.init_app(app)
     app.register_blueprint(health.bp)
+    consent.init_app(app)
+    app.register_blueprint(openapi.bp)
     security.init_app(app)
     static_site.init_app(app)
     security.trust_proxies(app)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, routes_command, shell_command
 
-from . import create_app, serve
-from .exc import ConfigError
+from . import create_app, records, schema, serve, storage
+from .exc import ConfigError, ConsentApiError, NotFound
 
 
 class ServiceGroup(FlaskGroup):
@@ -49,9 +50,51 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     serve.run(app, host, port, workers, threads)
 
 
+@cli.command("migrate")
+def migrate_command() -> None:
+    """Create or upgrade the database schema (safe to repeat, and to run on several hosts)."""
+    with storage.transaction() as connection:
+        applied = schema.migrate(connection)
+    for migration in applied:
+        click.echo(f"applied migration {migration.version}: {migration.name}")
+    click.echo(f"database schema is at version {schema.LATEST}")
+
+
+cli.add_command(migrate_command, "init-db")
+
+
+@cli.command("verify")
+def verify_command() -> None:
+    """Check the signature of every stored record; exit status 1 if any fails."""
+    result = records.verify_all()
+    for record in result.failed:
+        click.echo(
+            f"FAILED {record.public_id} kind={record.kind} created_at="
+            f"{records.isoformat(record.created_at)}: does not match its signature",
+            err=True,
+        )
+    click.echo(f"{result.checked} records checked, {len(result.failed)} failed")
+    if result.failed:
+        raise click.ClickException(
+            f"{len(result.failed)} records fail verification: they were changed outside the "
+            "service, or were signed with a key that is no longer in SECRET_KEYS"
+        )
+
+
+@cli.command("show")
+@click.argument("public_id")
+def show_command(public_id: str) -> None:
+    """Print the record with this public ID as JSON."""
+    try:
+        record = records.get(public_id)
+    except NotFound as error:
+        raise click.ClickException(f"{public_id}: {error.message}") from error
+    click.echo(json.dumps(record.as_dict(), indent=2, ensure_ascii=False))
+
+
 def main() -> None:
     """Entry point of the ``consent-api`` console script."""
     try:
         cli.main(prog_name="consent-api")
-    except ConfigError as error:
+    except (ConfigError, ConsentApiError) as error:
         sys.exit(f"consent-api: {error}")

@@ -23,6 +23,12 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEYS": [],
     # SQLAlchemy URL; empty means SQLite at instance/consent.sqlite3.
     "DATABASE_URL": "",
+    # Migrate the schema when the app starts; unset means yes on SQLite, no on PostgreSQL
+    # (where several instances share one database and a deployment runs `consent-api migrate`).
+    "AUTO_MIGRATE": None,
+    # Site origins allowed to call the API from a browser (CORS); empty for the embedded
+    # server, which serves the site and the API from one origin.
+    "CORS_ORIGINS": [],
     # The built static site served for every path outside /api/; empty disables it.
     "SITE_DIR": str(PROJECT_ROOT / "site"),
     # The MkDocs configuration shared with the site build (categories, retention, policy).
@@ -75,3 +81,6 @@ def _normalise(app: Flask) -> None:
     if not cfg["DATABASE_URL"]:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         cfg["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'consent.sqlite3'}"
+    if cfg["AUTO_MIGRATE"] is None:
+        cfg["AUTO_MIGRATE"] = str(cfg["DATABASE_URL"]).startswith("sqlite")
+    cfg["CORS_ORIGINS"] = _split(cfg["CORS_ORIGINS"])

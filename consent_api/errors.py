@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
+from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from . import static_site
-from .exc import ApiError
+from .exc import ApiError, ValidationFailed
 
 API_PREFIX = "/api/"
 
@@ -31,6 +32,18 @@ def error_body(code: str, message: str, fields: dict[str, str] | None = None) ->
     if fields:
         error["fields"] = fields
     return {"error": error}
+
+
+def validation_failed(error: ValidationError) -> ValidationFailed:
+    """A pydantic validation error as ours: one message per field, named by its dotted path."""
+    problems = error.errors(include_url=False, include_input=False)
+    if any(problem["type"] == "json_invalid" for problem in problems):
+        return ValidationFailed("The body is not valid JSON.", code="invalid_json")
+    fields: dict[str, str] = {}
+    for problem in problems:
+        name = ".".join(str(part) for part in problem["loc"]) or "body"
+        fields.setdefault(name, problem["msg"])
+    return ValidationFailed("The request has invalid fields; see 'fields'.", fields=fields)
 
 
 def _json(status: int, body: dict[str, Any], headers: Any = None) -> Response:

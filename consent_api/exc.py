@@ -52,3 +52,16 @@ class StorageUnavailable(ApiError):
 
     status = 503
     code = "storage_unavailable"
+
+
+class BadReceipt(ApiError):
+    """A receipt was not issued by this service, or has been damaged."""
+
+    code = "bad_receipt"
+
+
+class RecordTampered(ApiError):
+    """A stored record no longer matches its signature: it was changed outside the service."""
+
+    status = 409
+    code = "record_tampered"

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Literal
 
-from . import storage
+from flask import Blueprint
+from pydantic import BaseModel
+
+from . import openapi, storage
 
 bp = Blueprint("health", __name__, url_prefix="/api")
 
 
+class Health(BaseModel):
+    status: Literal["ok"]
+    database: Literal["ok"]
+
+
 @bp.get("/health")
+@openapi.api.validate(
+    resp=openapi.responses(HTTP_200=Health), tags=["health"], skip_validation=True
+)
 def health() -> dict[str, str]:
+    """Whether the service and its database answer.
+
+    503 when the database does not answer or its schema needs `consent-api migrate`.
+    """
     storage.ping()
     return {"status": "ok", "database": "ok"}

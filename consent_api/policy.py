@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,9 @@ from .exc import ConfigError
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.DOTALL)
 _FILE_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}\.md$")
+_TITLE = re.compile(r"^# \S", re.MULTILINE)
+# The build writes this line from ``effective``; typed by hand it could disagree.
+_LAST_UPDATED = re.compile(r"^\s*\**Last Updated\b", re.MULTILINE | re.IGNORECASE)
 
 
 class PolicyError(ConfigError):
@@ -44,9 +48,13 @@ class PolicyVersion:
         """The version's identifier everywhere: its effective date, ``YYYY-MM-DD``."""
         return self.effective.isoformat()
 
+    def source(self) -> str:
+        """The whole file, front matter included."""
+        return self.path.read_text(encoding="utf-8")
+
     def body(self) -> str:
         """The Markdown after the front matter."""
-        text = self.path.read_text(encoding="utf-8")
+        text = self.source()
         match = _FRONT_MATTER.match(text)
         return text[match.end() :] if match else text
 
@@ -58,7 +66,8 @@ def read_front_matter(path: Path) -> dict[str, Any]:
         return {}
     try:
         data = yaml.safe_load(match.group(1))
-    except yaml.YAMLError as error:
+    except (yaml.YAMLError, ValueError) as error:
+        # PyYAML reads an impossible date such as 2026-06-31 as a date and fails with ValueError.
         raise PolicyError(path, f"front matter is not valid YAML ({error})") from error
     if not isinstance(data, dict):
         raise PolicyError(path, "front matter must be a mapping of keys to values")
@@ -66,9 +75,13 @@ def read_front_matter(path: Path) -> dict[str, Any]:
 
 
 def _parse(path: Path) -> PolicyVersion:
+    if path.name == "index.md":
+        raise PolicyError(path, "index.md is generated from the version files: delete it")
     if not _FILE_NAME.match(path.name):
         raise PolicyError(path, "a version file must be named by its effective date: YYYY-MM-DD.md")
     meta = read_front_matter(path)
+    if not meta:
+        raise PolicyError(path, "no front matter: start the file with 'effective' and 'summary'")
     effective = meta.get("effective")
     if effective is None:
         raise PolicyError(path, "front matter has no 'effective' date (effective: YYYY-MM-DD)")
@@ -79,22 +92,56 @@ def _parse(path: Path) -> PolicyVersion:
             raise PolicyError(path, f"'effective' is not a date: {effective!r}") from error
     if isinstance(effective, dt.datetime) or not isinstance(effective, dt.date):
         raise PolicyError(path, f"'effective' must be a date (YYYY-MM-DD), not {effective!r}")
-    if path.stem != effective.isoformat():
-        raise PolicyError(
-            path, f"'effective' is {effective.isoformat()} but the file name says {path.stem}"
-        )
     summary = meta.get("summary")
     if not isinstance(summary, str) or not summary.strip():
         raise PolicyError(path, "front matter has no 'summary' of what changed")
-    return PolicyVersion(effective, " ".join(summary.split()), path, meta)
+    version = PolicyVersion(effective, " ".join(summary.split()), path, meta)
+    body = version.body()
+    if not _TITLE.search(body):
+        raise PolicyError(path, "the text has no title: start it with a '# Privacy Policy' line")
+    if _LAST_UPDATED.search(body):
+        raise PolicyError(
+            path, "delete the 'Last Updated' line: the build writes it from 'effective'"
+        )
+    return version
 
 
-def load_versions(policy_dir: Path) -> list[PolicyVersion]:
-    """Every version in ``policy_dir``, oldest first, checked; raises ``PolicyError``."""
-    files = sorted(p for p in policy_dir.glob("*.md") if p.name != "index.md")
-    versions = sorted((_parse(path) for path in files), key=lambda v: v.effective)
+def load_versions(policy_dir: Path, first_effective: dt.date | None = None) -> list[PolicyVersion]:
+    """Every version in ``policy_dir``, oldest first, checked; raises ``PolicyError``.
+
+    ``first_effective`` anchors the history: no version may take effect before it, and a version
+    must take effect on it.
+    """
+    versions = sorted(
+        (_parse(path) for path in sorted(policy_dir.glob("*.md"))), key=lambda v: v.effective
+    )
     if not versions:
         raise PolicyError(policy_dir, "no policy version files (YYYY-MM-DD.md) found")
+    for before, after in pairwise(versions):
+        if before.effective == after.effective:
+            raise PolicyError(
+                after.path,
+                f"{before.path.name} takes effect on the same date ({after.id}): "
+                "give each version its own 'effective' date",
+            )
+    for version in versions:
+        if version.path.stem != version.id:
+            raise PolicyError(
+                version.path,
+                f"'effective' is {version.id} but the file name says {version.path.stem}",
+            )
+        if first_effective and version.effective < first_effective:
+            raise PolicyError(
+                version.path,
+                f"'effective' is {version.id}, earlier than the first version's date "
+                f"{first_effective.isoformat()} (extra.policy.first_effective in mkdocs.yml)",
+            )
+    if first_effective and versions[0].effective != first_effective:
+        raise PolicyError(
+            policy_dir,
+            f"no version file for the first version's date {first_effective.isoformat()} "
+            "(extra.policy.first_effective in mkdocs.yml)",
+        )
     return versions
 
 
@@ -108,3 +155,11 @@ def current_version(versions: Sequence[PolicyVersion], today: dt.date) -> Policy
 def upcoming_versions(versions: Sequence[PolicyVersion], today: dt.date) -> list[PolicyVersion]:
     """Versions published ahead of their effective date, soonest first."""
     return [v for v in versions if v.effective > today]
+
+
+def previous_version(
+    versions: Sequence[PolicyVersion], version: PolicyVersion
+) -> PolicyVersion | None:
+    """The version ``version`` replaced, or ``None`` for the first."""
+    earlier = [v for v in versions if v.effective < version.effective]
+    return earlier[-1] if earlier else None

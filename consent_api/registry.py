@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,10 @@ class Retention:
     def period(self) -> dt.timedelta:
         return dt.timedelta(days=self.days)
 
+    def cutoff(self, now: dt.datetime) -> dt.datetime:
+        """Records of this kind created before this instant are due for the purge at ``now``."""
+        return now - self.period
+
 
 @dataclass(frozen=True)
 class Registry:
@@ -78,7 +83,8 @@ class Registry:
         return current_version(self.versions, today or dt.datetime.now(dt.UTC).date())
 
 
-def _retention(extra: dict[str, Any], config_path: Path) -> dict[str, Retention]:
+def read_retention(extra: Mapping[str, Any], config_path: Path) -> dict[str, Retention]:
+    """The retention periods declared under ``extra.retention``; raises ``ConfigError``."""
     declared = extra.get("retention") or {}
     periods: dict[str, Retention] = {}
     for kind in RECORD_KINDS:
@@ -96,6 +102,36 @@ def _retention(extra: dict[str, Any], config_path: Path) -> dict[str, Retention]
     return periods
 
 
+def first_effective(extra: Mapping[str, Any], config_path: Path) -> dt.date | None:
+    """``extra.policy.first_effective``: the date of the first version, anchoring the history."""
+    value = (extra.get("policy") or {}).get("first_effective")
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as error:
+        raise ConfigError(
+            f"{config_path}: extra.policy.first_effective must be a date (YYYY-MM-DD), "
+            f"not {value!r}"
+        ) from error
+
+
+def build(config_path: Path, extra: Mapping[str, Any], docs_dir: Path) -> Registry:
+    """The registry from an already-parsed configuration (the site build has one)."""
+    consent = extra.get("consent") or {}
+    if NECESSARY in (consent.get("cookies") or {}):
+        raise ConfigError(
+            f"{config_path}: '{NECESSARY}' is always on and cannot be a consent category"
+        )
+    return Registry(
+        config_path=config_path,
+        docs_dir=docs_dir,
+        consent=consent,
+        retention=read_retention(extra, config_path),
+        versions=load_versions(docs_dir / POLICY_SUBDIR, first_effective(extra, config_path)),
+    )
+
+
 def load(config_path: Path | str) -> Registry:
     """Read the registry from ``config_path`` (a ``mkdocs.yml``); raises ``ConfigError``."""
     path = Path(config_path).resolve()
@@ -103,18 +139,8 @@ def load(config_path: Path | str) -> Registry:
         config = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
     except (OSError, yaml.YAMLError) as error:
         raise ConfigError(f"cannot read the site configuration {path}: {error}") from error
-    extra = config.get("extra") or {}
     docs_dir = (path.parent / config.get("docs_dir", "docs")).resolve()
-    consent = extra.get("consent") or {}
-    if NECESSARY in (consent.get("cookies") or {}):
-        raise ConfigError(f"{path}: '{NECESSARY}' is always on and cannot be a consent category")
-    return Registry(
-        config_path=path,
-        docs_dir=docs_dir,
-        consent=consent,
-        retention=_retention(extra, path),
-        versions=load_versions(docs_dir / POLICY_SUBDIR),
-    )
+    return build(path, config.get("extra") or {}, docs_dir)
 
 
 EXTENSION = "consent_api.registry"

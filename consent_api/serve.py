@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from . import storage
+from . import background, storage
 
 
 class EmbeddedServer(BaseApplication):  # type: ignore[misc]
@@ -32,12 +32,16 @@ def run(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
     def post_fork(_server: Any, _worker: Any) -> None:
         storage.after_fork(app)
 
+    def post_worker_init(_worker: Any) -> None:
+        background.start(app)
+
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
         "threads": threads,
         "worker_class": "gthread",
         "post_fork": post_fork,
+        "post_worker_init": post_worker_init,
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "info",

@@ -23,6 +23,9 @@ def init_app(app: Flask) -> None:
     site_dir = app.config["SITE_DIR"]
     if not site_dir:
         return
+    if not Path(site_dir).is_dir():
+        app.logger.warning("no built site at %s: run 'make build'; serving the API only", site_dir)
+        return
     app.wsgi_app = WhiteNoise(  # type: ignore[method-assign]
         app.wsgi_app,
         root=site_dir,

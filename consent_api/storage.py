@@ -1,19 +1,34 @@
-"""The database: one SQLAlchemy engine per process, SQLite (embedded) or PostgreSQL."""
+"""The database: one SQLAlchemy engine per process, SQLite (embedded) or PostgreSQL.
+
+Every database error leaves this module as ``StorageUnavailable`` (a 503), so that a caller never
+answers success for a write that did not commit. Writes go through ``write``, which commits the
+writes of concurrent requests together (group commit): one durable commit, one fsync on SQLite,
+serves every request that arrived while the previous commit was on its way to disk.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 from flask import Flask, current_app
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import schema
 from .exc import StorageUnavailable
 
 EXTENSION = "consent_api.storage"
+T = TypeVar("T")
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own transaction handling would run DDL outside transactions; the "begin"
+    # listener below issues BEGIN itself instead (SQLAlchemy's documented pysqlite recipe).
+    dbapi_connection.isolation_level = None
     # WAL lets readers run beside the writer; FULL makes a commit durable before it returns;
     # secure_delete overwrites deleted content so that erased data leaves the file.
     cursor = dbapi_connection.cursor()
@@ -28,33 +43,163 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(connection: Connection) -> None:
+    # A writer takes the write lock at BEGIN, so it waits (busy_timeout) instead of failing
+    # when it would have to upgrade a read lock that another writer is blocking.
+    immediate = connection.get_execution_options().get("sqlite_immediate", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url`` with the pragmas this service relies on."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
+#: SQLite's SQLITE_FULL and PostgreSQL's disk_full (SQLSTATE 53100).
+_SQLITE_FULL = 13
+_PG_DISK_FULL = "53100"
+
+
+def _is_full(error: SQLAlchemyError) -> bool:
+    orig = getattr(error, "orig", None)
+    return (
+        getattr(orig, "sqlite_errorcode", None) == _SQLITE_FULL
+        or getattr(orig, "sqlstate", None) == _PG_DISK_FULL
+    )
+
+
+@contextmanager
+def _unavailable_on_error() -> Iterator[None]:
+    try:
+        yield
+    except SQLAlchemyError as error:
+        current_app.logger.error("database error: %s", error)
+        if _is_full(error):
+            raise StorageUnavailable(
+                "The database has no space left; nothing was stored. Try again later.",
+                code="storage_full",
+            ) from error
+        raise StorageUnavailable("The database is unavailable; try again shortly.") from error
+
+
+@dataclass
+class _Write(Generic[T]):
+    work: Callable[[Connection], T]
+    done: bool = False
+    result: Any = None
+    error: BaseException | None = None
+
+
+@dataclass
+class GroupCommit:
+    """Runs concurrent writes in shared transactions: the first waiting writer leads a batch."""
+
+    engine: Engine
+    _lock: threading.Condition = field(default_factory=threading.Condition)
+    _pending: list[_Write[Any]] = field(default_factory=list)
+    _leading: bool = False
+
+    def run(self, work: Callable[[Connection], T]) -> T:
+        item: _Write[T] = _Write(work)
+        with self._lock:
+            self._pending.append(item)
+            while self._leading and not item.done:
+                self._lock.wait()
+            if not item.done:
+                self._leading = True
+                batch, self._pending = self._pending, []
+        if not item.done:
+            self._commit(batch)
+        if item.error is not None:
+            raise item.error
+        return item.result  # type: ignore[no-any-return]
+
+    def _commit(self, batch: list[_Write[Any]]) -> None:
+        error: BaseException | None = None
+        results: list[Any] = []
+        try:
+            connection = self.engine.connect().execution_options(sqlite_immediate=True)
+            with connection, connection.begin():
+                results = [item.work(connection) for item in batch]
+        except BaseException as failure:  # handed to every writer of the batch, re-raised there
+            error = failure
+        with self._lock:
+            for index, item in enumerate(batch):
+                item.done, item.error = True, error
+                item.result = results[index] if error is None else None
+            self._leading = False
+            self._lock.notify_all()
+
+
+@dataclass
+class Storage:
+    engine: Engine
+    group: GroupCommit
+
+
 def init_app(app: Flask) -> None:
-    app.extensions[EXTENSION] = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions[EXTENSION] = Storage(engine, GroupCommit(engine))
+    if app.config["AUTO_MIGRATE"]:
+        try:
+            connection = engine.connect().execution_options(sqlite_immediate=True)
+            with connection, connection.begin():
+                schema.migrate(connection)
+        except SQLAlchemyError as error:
+            # Start anyway: health answers 503 and says why, instead of the process dying.
+            app.logger.error("cannot migrate the database at start-up: %s", error)
 
 
 def get_engine(app: Flask | None = None) -> Engine:
-    engine: Engine = (app or current_app).extensions[EXTENSION]
-    return engine
+    storage: Storage = (app or current_app).extensions[EXTENSION]
+    return storage.engine
 
 
 def after_fork(app: Flask) -> None:
-    """Drop connections inherited from a parent process (gunicorn forks workers)."""
-    get_engine(app).dispose(close=False)
+    """Drop connections and locks inherited from a parent process (gunicorn forks workers)."""
+    storage: Storage = app.extensions[EXTENSION]
+    storage.engine.dispose(close=False)
+    storage.group = GroupCommit(storage.engine)
+
+
+def write(work: Callable[[Connection], T]) -> T:
+    """Run ``work`` in a write transaction and return its result once durably committed.
+
+    ``work`` may share its transaction with other writers' and must not commit itself; if any
+    writer of the batch fails, the batch rolls back and each of its writers gets the error.
+    """
+    storage: Storage = current_app.extensions[EXTENSION]
+    with _unavailable_on_error():
+        return storage.group.run(work)
+
+
+@contextmanager
+def transaction() -> Iterator[Connection]:
+    """A write transaction of its own, for work that must not share one (migrations, purges)."""
+    with _unavailable_on_error():
+        connection = get_engine().connect().execution_options(sqlite_immediate=True)
+        with connection, connection.begin():
+            yield connection
+
+
+@contextmanager
+def reading() -> Iterator[Connection]:
+    """A connection for reads."""
+    with _unavailable_on_error(), get_engine().connect() as connection:
+        yield connection
 
 
 def ping() -> None:
-    """Raise ``StorageUnavailable`` unless the database answers a query."""
-    try:
-        with get_engine().connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except SQLAlchemyError as error:
-        raise StorageUnavailable("The database is unavailable; try again shortly.") from error
+    """Raise ``StorageUnavailable`` unless the database answers and its schema is current."""
+    with reading() as connection:
+        version = schema.current_version(connection)
+    if version < schema.LATEST:
+        raise StorageUnavailable(
+            f"The database schema is at version {version} of {schema.LATEST}: "
+            "run 'consent-api migrate'."
+        )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -13,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from consentkit import Visitor
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from consent_api import create_app
+from consent_api import create_app, storage
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -55,20 +59,77 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return site_dir
 
 
+POSTGRES_DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The PostgreSQL server the backend tests use. CI requires it; elsewhere its absence skips
+    only the PostgreSQL half of the backend tests, with the reason in the summary."""
+    url = os.environ.get("CONSENT_API_TEST_POSTGRES_URL") or POSTGRES_DEFAULT_URL
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError as error:
+        reason = f"PostgreSQL at {url} is unreachable ({type(error.orig or error).__name__})"
+        if os.environ.get("CONSENT_API_TEST_SERVICES_REQUIRED") == "1":
+            pytest.fail(f"{reason}, and CONSENT_API_TEST_SERVICES_REQUIRED=1")
+        pytest.skip(f"{reason}: set CONSENT_API_TEST_POSTGRES_URL to run these tests")
+    finally:
+        engine.dispose()
+    return url
+
+
 @pytest.fixture
-def app_config(tmp_path: Path, built_site: Path) -> dict[str, Any]:
-    """The test mapping: a throwaway SQLite database, the built site and a test key."""
+def postgres_schema_url(postgres_url: str) -> Iterator[str]:
+    """A URL whose connections see only a fresh schema of their own, dropped afterwards, so that
+    tests (and other people's test runs on the same server) never see each other's rows."""
+    name = f"test_{secrets.token_hex(6)}"
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"CREATE SCHEMA {name}"))
+    url = sa.make_url(postgres_url).update_query_dict({"options": f"-csearch_path={name}"})
+    yield url.render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"DROP SCHEMA {name} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each backend in turn (Flask-SQLAlchemy's test-suite style): a module that overrides
+    ``database_url`` with this runs every one of its tests on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    url: str = request.getfixturevalue("postgres_schema_url")
+    return url
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """SQLite unless a test module asks for every backend (see ``backend_url``)."""
+    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture
+def app_config(database_url: str, built_site: Path) -> dict[str, Any]:
+    """The test mapping: a throwaway, migrated database, the built site and a test key."""
     return {
         "TESTING": True,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+        "DATABASE_URL": database_url,
+        "AUTO_MIGRATE": True,
         "SITE_DIR": str(built_site),
         "SECRET_KEYS": ["test-secret-key"],
     }
 
 
 @pytest.fixture
-def app(app_config: dict[str, Any]) -> Flask:
-    return create_app(app_config)
+def app(app_config: dict[str, Any]) -> Iterator[Flask]:
+    app = create_app(app_config)
+    yield app
+    # Closed before the PostgreSQL schema is dropped, which would otherwise wait for them.
+    storage.get_engine(app).dispose()
 
 
 @pytest.fixture
@@ -104,6 +165,7 @@ class LiveServer:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            start_new_session=True,  # its own process group, so that kill() reaches the workers
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -117,6 +179,14 @@ class LiveServer:
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError("server did not answer /api/health in time")
+
+    def kill(self) -> None:
+        """SIGKILL the server and its workers at once, as a power cut would."""
+        if self.process is None:
+            return
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.communicate()
+        self.process = None
 
     def stop(self) -> str:
         if self.process is None:
@@ -165,3 +235,25 @@ def page(browser: Any) -> Iterator[Any]:
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def site_server(tmp_path_factory: pytest.TempPathFactory, built_site: Path) -> Iterator[LiveServer]:
+    """One real server for the banner's browser tests: each test has its own browser context
+    (its own storage and consent ID), so they can share a database and save a start each."""
+    data = tmp_path_factory.mktemp("site-server")
+    server = LiveServer(
+        {
+            "CONSENT_API_SITE_DIR": str(built_site),
+            "CONSENT_API_DATABASE_URL": f"sqlite:///{data / 'live.sqlite3'}",
+        }
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def visitor(page: Any, site_server: LiveServer) -> Visitor:
+    """A first-time visitor's browser on the real site and service."""
+    return Visitor(page, site_server.url)

@@ -10,6 +10,7 @@ from urllib.parse import urljoin
 import pytest
 from conftest import BIN
 from flask.testing import FlaskClient
+from werkzeug.exceptions import TooManyRequests
 
 from consent_api import create_app
 from consent_api.exc import ConfigError
@@ -136,3 +137,18 @@ def test_missing_page_gets_the_sites_404_page(client: FlaskClient, built_site: P
     assert response.status_code == 404
     assert response.mimetype == "text/html"
     assert response.data == (built_site / "404.html").read_bytes()
+
+
+def test_rate_limited_api_answer_is_json_429_with_retry_after(
+    app_config: dict[str, object],
+) -> None:
+    app = create_app(app_config)
+
+    def limited() -> None:
+        raise TooManyRequests("Slow down.", retry_after=30)
+
+    app.add_url_rule("/api/limited", view_func=limited)
+    response = app.test_client().get("/api/limited")
+    assert response.status_code == 429
+    assert response.json["error"]["code"] == "rate_limited"
+    assert response.headers["Retry-After"] == "30"

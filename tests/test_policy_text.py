@@ -26,7 +26,9 @@ def test_fixture_is_the_customers_text() -> None:
     assert SEED.read_bytes() == SHARED_SEED.read_bytes()
 
 
-@pytest.mark.parametrize("page", ["legal/privacy/index.html"])
+@pytest.mark.parametrize(
+    "page", ["legal/privacy/index.html", "legal/privacy/2026-03-24/index.html"]
+)
 def test_policy_page_holds_the_seed_text_sentence_by_sentence(built_site: Path, page: str) -> None:
     rendered = parse(built_site / page).article_lines()
     expected = seed_lines()

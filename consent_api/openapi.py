@@ -1,0 +1,82 @@
+"""The API's declared schemas: one pydantic model per request and response, held to requests here
+and turned into the OpenAPI document at ``GET /api/openapi.json`` by spectree.
+
+spectree only documents (``skip_validation``): its own validation errors have a shape of their
+own, so ``json_body`` validates with the same models and ``errors`` gives the failures our shape.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from flask import Blueprint, current_app, request
+from pydantic import BaseModel, ConfigDict, ValidationError
+from spectree import Response, SpecTree
+from werkzeug.exceptions import UnsupportedMediaType
+
+from . import errors
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    fields: dict[str, str] | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every error under /api/: a machine code, a message, per-field messages for bad input."""
+
+    model_config = ConfigDict(title="Error")
+    error: ErrorDetail
+
+
+api = SpecTree(
+    "flask",
+    title="CareCaller consent and inquiry records",
+    version="1",
+    description="Records cookie choices and inquiries as minimal, signed, durable records.",
+    mode="strict",  # document the endpoints declared with @api.validate, nothing else
+    annotations=False,
+    page_templates={},  # no documentation UI: it would load scripts from other sites
+    validation_error_status=400,
+    validation_error_model=ErrorBody,
+)
+
+
+def responses(**statuses: type[BaseModel] | None) -> Response:
+    """The documented answers of an endpoint, plus the errors every endpoint can give."""
+    declared: dict[str, Any] = {"HTTP_503": ErrorBody, "HTTP_429": ErrorBody}
+    declared.update(statuses)
+    return Response(**declared)
+
+
+def json_body(model: type[T], context: Mapping[str, Any] | None = None) -> T:
+    """The request's JSON body validated against ``model``: 415 for another content type, 413
+    over ``MAX_CONTENT_LENGTH``, ``ValidationFailed`` (400) with per-field messages otherwise."""
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType("Send the body as JSON, with Content-Type: application/json.")
+    data = request.get_data(cache=False)
+    try:
+        return model.model_validate_json(data, strict=True, context=dict(context or {}))
+    except ValidationError as error:
+        raise errors.validation_failed(error) from error
+
+
+bp = Blueprint("openapi", __name__, url_prefix="/api")
+
+
+@bp.get("/openapi.json")
+def document() -> dict[str, Any]:
+    """The OpenAPI 3 document of this service, generated from the declared models."""
+    spec: dict[str, Any] = copy.deepcopy(api.spec)
+    for refine in current_app.extensions.get(EXTENSION, []):
+        refine(spec)
+    return spec
+
+
+#: Functions that complete the document with what is only known at run time (the categories).
+EXTENSION = "consent_api.openapi"

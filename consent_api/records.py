@@ -1,0 +1,241 @@
+"""Signed, minimal records of every kind (consent, contact, demo): how they are stored and read.
+
+A record is stored with its expiry (creation time plus the kind's retention period from the
+registry) and read back only while it has not expired: an expired record is absent to every
+read here, whether or not the purge has deleted it yet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from sqlalchemy import Connection, Row, Select, select
+
+from . import registry, signing, storage
+from .exc import NotFound, RecordTampered
+from .schema import records as table
+
+#: A public ID or consent ID: 22 URL-safe characters, 128 random bits.
+ID_PATTERN = r"^[A-Za-z0-9_-]{22}$"
+
+
+def new_id() -> str:
+    """A random, unguessable, URL-safe identifier (used for public IDs and consent IDs)."""
+    return secrets.token_urlsafe(16)
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no spaces: one text for one value, so signatures are stable."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def subject_of(email: str) -> str:
+    """The indexed stand-in for a person: sha256 of the normalised email address."""
+    normalised = unicodedata.normalize("NFC", email).strip().lower()
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Record:
+    """One stored record. ``payload_json`` is the stored text itself, exactly as signed."""
+
+    kind: str
+    public_id: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    policy_version: str
+    consent_id: str | None
+    subject: str | None
+    payload_json: str
+    signature: str
+    hold: bool = False
+    hold_reason: str | None = None
+    held_at: dt.datetime | None = None
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(self.payload_json)
+        return value
+
+    def signed_message(self) -> bytes:
+        """What the signature covers: every field but the hold, which changes over time."""
+        fields = [
+            self.kind,
+            self.public_id,
+            self.created_at.isoformat(),
+            self.expires_at.isoformat(),
+            self.policy_version,
+            self.consent_id,
+            self.subject,
+            self.payload_json,
+        ]
+        return canonical_json(fields).encode("utf-8")
+
+    def is_authentic(self) -> bool:
+        """Whether the record is exactly as the service signed it."""
+        return signing.verify(self.kind, self.signed_message(), self.signature)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The record as JSON-ready values (for the CLI and exports)."""
+        return {
+            "kind": self.kind,
+            "public_id": self.public_id,
+            "created_at": isoformat(self.created_at),
+            "expires_at": isoformat(self.expires_at),
+            "policy_version": self.policy_version,
+            "consent_id": self.consent_id,
+            "subject": self.subject,
+            "payload": self.payload,
+            "hold": self.hold,
+            "hold_reason": self.hold_reason,
+            "held_at": isoformat(self.held_at) if self.held_at else None,
+            "signature_valid": self.is_authentic(),
+        }
+
+
+def isoformat(moment: dt.datetime) -> str:
+    """``2026-03-24T12:00:00.123456Z``: the API's one way to write a time."""
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+#: The record's fields, in the order of the table's columns.
+_FIELDS = [field.name for field in fields(Record)]
+
+
+def _from_row(row: Row[Any]) -> Record:
+    return Record(**{name: row._mapping[name] for name in _FIELDS})
+
+
+def now() -> dt.datetime:
+    """The current UTC time, to the microsecond that both backends store."""
+    return dt.datetime.now(dt.UTC)
+
+
+def store(
+    kind: str,
+    payload: Mapping[str, Any],
+    policy_version: str,
+    *,
+    subject_email: str | None = None,
+    consent_id: str | None = None,
+) -> Record:
+    """Sign and durably store a new record; returns it once committed.
+
+    ``payload`` holds only what the record must prove. ``subject_email`` (inquiries) is not
+    stored itself: its hash indexes the record for access and erasure requests.
+    Raises ``StorageUnavailable`` if the record could not be committed.
+    """
+    created = now()
+    unsigned = Record(
+        kind=kind,
+        public_id=new_id(),
+        created_at=created,
+        expires_at=created + registry.get().retention[kind].period,
+        policy_version=policy_version,
+        consent_id=consent_id,
+        subject=subject_of(subject_email) if subject_email is not None else None,
+        payload_json=canonical_json(payload),
+        signature="",
+    )
+    record = replace(unsigned, signature=signing.sign(kind, unsigned.signed_message()))
+
+    def insert(connection: Connection) -> None:
+        values = {name: getattr(record, name) for name in _FIELDS}
+        values["payload"] = values.pop("payload_json")
+        connection.execute(table.insert(), values)
+
+    storage.write(insert)
+    return record
+
+
+def _select(*conditions: Any, include_expired: bool = False) -> Select[Any]:
+    columns = [
+        table.c.payload.label("payload_json") if name == "payload_json" else table.c[name]
+        for name in _FIELDS
+    ]
+    query = select(*columns).where(*conditions).order_by(table.c.id)
+    if not include_expired:
+        query = query.where(table.c.expires_at > now())
+    return query
+
+
+def _all(*conditions: Any) -> list[Record]:
+    with storage.reading() as connection:
+        return [_from_row(row) for row in connection.execute(_select(*conditions))]
+
+
+def get(public_id: str, *, kind: str | None = None) -> Record:
+    """The live record with this public ID (of ``kind``, if given); ``NotFound`` otherwise."""
+    conditions = [table.c.public_id == public_id]
+    if kind is not None:
+        conditions.append(table.c.kind == kind)
+    found = _all(*conditions)
+    if not found:
+        raise NotFound("No such record: it never existed, or it has expired and been deleted.")
+    return found[0]
+
+
+def for_subject(email: str) -> list[Record]:
+    """Every live record about the person with this email address, oldest first."""
+    return _all(table.c.subject == subject_of(email))
+
+
+def for_consent_id(consent_id: str) -> list[Record]:
+    """Every live consent record of one consent ID: first choice, changes, withdrawal."""
+    return _all(table.c.consent_id == consent_id)
+
+
+def of_kind(
+    kind: str, *, since: dt.datetime | None = None, until: dt.datetime | None = None
+) -> list[Record]:
+    """The live records of one kind created in ``[since, until)``, oldest first."""
+    conditions = [table.c.kind == kind]
+    if since is not None:
+        conditions.append(table.c.created_at >= since)
+    if until is not None:
+        conditions.append(table.c.created_at < until)
+    return _all(*conditions)
+
+
+def receipt(record: Record) -> str:
+    """The token a visitor keeps to look the record up later."""
+    return signing.receipt(record.kind, record.public_id)
+
+
+def from_receipt(kind: str, token: str) -> Record:
+    """The record a receipt names: ``BadReceipt`` if forged or damaged, ``NotFound`` if gone,
+    ``RecordTampered`` if the stored record no longer matches its signature."""
+    record = get(signing.read_receipt(kind, token), kind=kind)
+    if not record.is_authentic():
+        raise RecordTampered(
+            "The stored record no longer matches its signature; it cannot be vouched for."
+        )
+    return record
+
+
+@dataclass(frozen=True)
+class Verification:
+    checked: int
+    failed: list[Record]
+
+
+def verify_all(batch_size: int = 1000) -> Verification:
+    """Check the signature of every stored record, expired or not."""
+    checked, failed = 0, []
+    with storage.reading() as connection:
+        rows = connection.execution_options(yield_per=batch_size).execute(
+            _select(include_expired=True)
+        )
+        for row in rows:
+            record = _from_row(row)
+            checked += 1
+            if not record.is_authentic():
+                failed.append(record)
+    return Verification(checked, failed)

@@ -1,0 +1,139 @@
+"""The database schema: its tables, and the ordered migrations that create and upgrade them.
+
+``migrate`` applies, in order and once each, every migration a database has not had yet, and
+records it in ``schema_version``. A migration's DDL is fixed once it has been released: a later
+change to a table below comes with a new migration that alters it, appended to ``MIGRATIONS``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    false,
+    func,
+    select,
+    text,
+)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite keeps no zone: UTC is implied)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous: pass an aware UTC datetime")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)  # type: ignore[no-any-return]
+        return value.astimezone(dt.UTC)  # type: ignore[no-any-return]
+
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(100), nullable=False),
+    Column("applied_at", UTCDateTime, nullable=False),
+)
+
+#: Every kind of record (consent, contact, demo) in one table. The signature covers every
+#: column up to ``payload``; the hold columns change over a record's life and are not signed.
+records = Table(
+    "records",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("public_id", String(32), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("policy_version", String(10), nullable=False),
+    # Consent records: the visitor's consent ID, shared by the first choice and every change.
+    Column("consent_id", String(32), nullable=True),
+    # Inquiries: sha256 of the normalised email, so a person's records are found by index.
+    Column("subject", String(64), nullable=True),
+    Column("payload", Text, nullable=False),
+    Column("signature", String(128), nullable=False),
+    Column("hold", Boolean, nullable=False, server_default=false()),
+    Column("hold_reason", Text, nullable=True),
+    Column("held_at", UTCDateTime, nullable=True),
+    Index("ix_records_expires_at", "expires_at"),
+    Index("ix_records_consent_id", "consent_id"),
+    Index("ix_records_subject", "subject"),
+)
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    apply: Callable[[Connection], None]
+
+
+def _create_records(connection: Connection) -> None:
+    metadata.create_all(connection, tables=[records])
+
+
+#: Oldest first; versions are 1, 2, 3, ... without gaps.
+MIGRATIONS: list[Migration] = [
+    Migration(1, "create records", _create_records),
+]
+
+LATEST = MIGRATIONS[-1].version
+
+#: Any constant works: it only keeps two hosts from migrating one PostgreSQL database at once.
+_PG_MIGRATION_LOCK = 0x636F6E73656E74
+
+
+def current_version(connection: Connection) -> int:
+    """The newest migration applied to the database (0 for an empty one)."""
+    if not connection.dialect.has_table(connection, schema_version.name):
+        return 0
+    return int(connection.scalar(select(func.max(schema_version.c.version))) or 0)
+
+
+def migrate(connection: Connection) -> list[Migration]:
+    """Apply the pending migrations inside the caller's transaction; returns what was applied."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+    metadata.create_all(connection, tables=[schema_version])
+    done = current_version(connection)
+    pending = [migration for migration in MIGRATIONS if migration.version > done]
+    for migration in pending:
+        migration.apply(connection)
+        connection.execute(
+            schema_version.insert(),
+            {
+                "version": migration.version,
+                "name": migration.name,
+                "applied_at": dt.datetime.now(dt.UTC),
+            },
+        )
+    return pending

@@ -1,0 +1,196 @@
+// The cookie banner: keeps the choice in this browser, runs the inert scripts of agreed categories,
+// deletes the cookies of the others, and posts every choice (queued while the service is down).
+(() => {
+  const script = document.currentScript;
+  const root = document.getElementById("__consent");
+  const form = document.forms.consent;
+  if (!script || !root || !form) return;
+
+  const CHOICE = "cc.consent";
+  const PENDING = "cc.consent.pending";
+  const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.content ?? "";
+  const api = script.dataset.api;
+  const version = meta("policy-version");
+  const fingerprint = meta("banner-fingerprint");
+  const lifetime = Number(script.dataset.expiresAfterDays) * 864e5;
+  const gpc = navigator.globalPrivacyControl === true;
+  const settings = document.getElementById("cc-consent-settings");
+  const choose = form.querySelector("[data-cc-choose]");
+  const boxes = [...form.querySelectorAll("input[type=checkbox]")];
+  let opener = null;
+  let sending = false;
+
+  const read = (key) => {
+    try {
+      return JSON.parse(localStorage.getItem(key));
+    } catch {
+      return null;
+    }
+  };
+  const write = (key, value) => {
+    try {
+      localStorage.setItem(key, JSON.stringify(value));
+    } catch {
+      // Storage refused: the choice holds for this page only.
+    }
+  };
+
+  // The stored choice, unless the policy or the banner changed since, or it expired.
+  const current = () => {
+    const choice = read(CHOICE);
+    const fresh =
+      choice?.policy_version === version &&
+      choice.banner_fingerprint === fingerprint &&
+      Date.now() < Date.parse(choice.expires);
+    return fresh ? choice : null;
+  };
+
+  // The cookie notice (cookie-notice.js) shows the stored choice and follows its changes.
+  const changed = () => document.dispatchEvent(new Event("cc:change"));
+
+  const glob = (text) =>
+    new RegExp(`^${text.replace(/[.+?^$|()[\]{}\\]/g, "\\$&").replaceAll("*", ".*")}$`);
+
+  const forget = (name) => {
+    for (const domain of ["", `; domain=${location.hostname}`]) {
+      document.cookie = `${name}=; path=/; max-age=0${domain}`;
+    }
+  };
+
+  function apply(choices) {
+    for (const inert of document.querySelectorAll('script[type="text/plain"][data-category]')) {
+      if (!choices[inert.dataset.category]) continue;
+      const live = document.createElement("script");
+      for (const { name, value } of inert.attributes) {
+        if (name !== "type") live.setAttribute(name, value);
+      }
+      inert.replaceWith(live);
+    }
+    for (const box of boxes.filter((box) => !choices[box.name])) {
+      const patterns = box.dataset.cookies.split(" ").filter(Boolean).map(glob);
+      for (const cookie of document.cookie.split(";")) {
+        const name = cookie.split("=")[0].trim();
+        if (patterns.some((pattern) => pattern.test(name))) forget(name);
+      }
+    }
+    document.dispatchEvent(new CustomEvent("cc:consent", { detail: { ...choices } }));
+  }
+
+  async function send() {
+    if (sending) return;
+    sending = true;
+    try {
+      for (let next; (next = read(PENDING)?.[0]); ) {
+        // A choice made before the first answer takes the consent ID that answer brings.
+        const consent_id = next.body.consent_id ?? read(CHOICE)?.consent_id ?? null;
+        const response = await fetch(`${api}/consent`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ ...next.body, consent_id }),
+        });
+        // Busy or down: retry on a later page. Other refusals would not change.
+        if (response.status >= 500 || response.status === 429 || response.status === 408) break;
+        write(PENDING, read(PENDING).slice(1));
+        if (!response.ok) {
+          console.warn("consent record refused", response.status, await response.text());
+          continue;
+        }
+        const record = await response.json();
+        const choice = read(CHOICE);
+        if (!choice) continue;
+        choice.consent_id = record.consent_id;
+        if (choice.chosen_at === next.chosen_at) {
+          Object.assign(choice, { receipt: record.receipt, recorded_at: record.created_at });
+        }
+        write(CHOICE, choice);
+        changed();
+      }
+    } catch {
+      // Unreachable: the queue waits for the next page.
+    } finally {
+      sending = false;
+    }
+  }
+
+  function decide(action) {
+    const choices = { necessary: true };
+    for (const box of boxes) {
+      choices[box.name] = action === "accept_all" || (action === "save_choices" && box.checked);
+    }
+    const now = Date.now();
+    const chosen_at = new Date(now).toISOString();
+    const record = {
+      consent_id: read(CHOICE)?.consent_id ?? null,
+      choices,
+      action,
+      policy_version: version,
+      banner_fingerprint: fingerprint,
+      gpc,
+    };
+    write(CHOICE, { ...record, chosen_at, expires: new Date(now + lifetime).toISOString() });
+    const body = { ...record, page: location.pathname };
+    write(PENDING, [...(read(PENDING) ?? []), { chosen_at, body }]);
+    apply(choices);
+    close();
+    changed();
+    send();
+  }
+
+  const expand = (open) => {
+    settings.hidden = !open;
+    choose.setAttribute("aria-expanded", String(open));
+  };
+
+  function show(manage, from = null) {
+    const choice = current();
+    for (const box of boxes) box.checked = Boolean(choice?.choices[box.name]);
+    root.querySelector("[data-cc-gpc]").hidden = !gpc;
+    expand(manage);
+    opener = from;
+    root.hidden = false;
+    if (manage) document.getElementById("cc-consent-title").focus();
+  }
+
+  // Closing decides nothing. Focus goes back where it came from, or to what follows the banner.
+  function close() {
+    const inside = root.contains(document.activeElement);
+    root.hidden = true;
+    if (inside) (opener ?? document.querySelector(".md-skip, .md-header a[href]"))?.focus();
+    opener = null;
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    decide("save_choices");
+  });
+  form.addEventListener("click", (event) => {
+    const button = event.target.closest("button[type=button]");
+    if (!button) return;
+    if (button.hasAttribute("data-cc-close")) close();
+    else if (button === choose) expand(settings.hidden);
+    else decide(button.value);
+  });
+  root.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") close();
+  });
+  document.addEventListener("click", (event) => {
+    const target = event.target.closest("[data-cc-open]");
+    if (!target) return;
+    event.preventDefault();
+    show(true, target);
+  });
+
+  // Material's bundle would hide the banner on every hash change.
+  root.removeAttribute("data-md-component");
+  const panel = root.querySelector(".md-consent__inner");
+  panel.setAttribute("role", "region");
+  panel.setAttribute("aria-labelledby", "cc-consent-title");
+  // First in the document: keyboard users reach it first.
+  document.body.prepend(root);
+
+  const choice = current();
+  if (choice) apply(choice.choices);
+  if (location.hash === "#__consent") show(true);
+  else if (!choice) show(false);
+  send();
+})();

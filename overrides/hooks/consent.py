@@ -1,0 +1,97 @@
+"""The cookie banner's build step: check ``extra.consent`` and hand the templates the banner
+fingerprint from ``consent_api.registry`` (``hooks/policy.py`` hands them the policy version)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from jinja2 import Environment
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import Files
+
+from consent_api import registry
+
+#: About six months, when ``extra.consent.expires_after_days`` is not given.
+DEFAULT_EXPIRES_AFTER_DAYS = 182
+#: Every word the banner shows; the fingerprint hashes them, so none lives in a template.
+LABELS = ("accept_all", "reject_all", "choose", "save", "close", "always_on", "gpc")
+TOP_KEYS = {"title", "description", "expires_after_days", "labels", "necessary", "cookies"}
+CATEGORY_KEYS = {"name", "description", "cookies", "scripts"}
+#: A category is a JSON key, an HTML name and an id part: keep it plain.
+CATEGORY_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _names(value: Any) -> bool:
+    return isinstance(value, list) and all(_text(item) and " " not in item for item in value)
+
+
+def _mapping(value: Any) -> dict[Any, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _unknown(where: str, entry: dict[Any, Any], known: set[str]) -> list[str]:
+    return [f"{where}.{key} is unknown" for key in sorted(map(str, entry)) if key not in known]
+
+
+def _needs_text(where: str, entry: dict[Any, Any], keys: tuple[str, ...]) -> list[str]:
+    return [f"{where}.{key} needs text" for key in keys if not _text(entry.get(key))]
+
+
+def problems(consent: Any) -> list[str]:
+    """What is wrong with an ``extra.consent`` mapping, one message per problem."""
+    if not isinstance(consent, dict):
+        return ["extra.consent must be a mapping"]
+    where = "extra.consent"
+    found = _unknown(where, consent, TOP_KEYS) + _needs_text(
+        where, consent, ("title", "description")
+    )
+    days = consent.get("expires_after_days", DEFAULT_EXPIRES_AFTER_DAYS)
+    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+        found.append(f"{where}.expires_after_days must be a whole number of days, at least 1")
+    labels = _mapping(consent.get("labels"))
+    found += _unknown(f"{where}.labels", labels, set(LABELS))
+    found += _needs_text(f"{where}.labels", labels, LABELS)
+    found += _needs_text(
+        f"{where}.necessary", _mapping(consent.get("necessary")), ("name", "description")
+    )
+    cookies = consent.get("cookies")
+    if not isinstance(cookies, dict) or not cookies:
+        return [*found, f"{where}.cookies must name at least one optional category"]
+    for category, value in cookies.items():
+        at = f"{where}.cookies.{category}"
+        if not CATEGORY_NAME.match(str(category)) or category == registry.NECESSARY:
+            found.append(f"{at}: a category is lower-case letters, digits and _, not necessary")
+        entry = _mapping(value)
+        # Material's own `checked` would pre-tick a box: optional categories always start off.
+        found += _unknown(at, entry, CATEGORY_KEYS) + _needs_text(
+            at, entry, ("name", "description")
+        )
+        found += [
+            f"{at}.{key} must be a list of names without spaces"
+            for key in ("cookies", "scripts")
+            if not _names(entry.get(key, []))
+        ]
+    return found
+
+
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    found = problems(config.extra.get("consent"))
+    if found:
+        raise PluginError("The cookie banner's configuration is wrong:\n  " + "\n  ".join(found))
+    return config
+
+
+def on_env(env: Environment, /, *, config: MkDocsConfig, files: Files) -> Environment:
+    reg = registry.load(config.config_file_path)
+    env.globals["cc_consent"] = {
+        "banner_fingerprint": reg.banner_fingerprint,
+        "api_base": str(config.extra.get("api_base") or "/api").rstrip("/"),
+        "expires_after_days": reg.consent.get("expires_after_days", DEFAULT_EXPIRES_AFTER_DAYS),
+    }
+    return env

@@ -1,0 +1,105 @@
+"""Faults end with every acknowledged record present and verifiable: a full disk, a database
+that goes away and comes back. (SIGKILL mid-stream is in test_records.py.)"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from tcpproxy import TcpProxy
+
+from consent_api import create_app, records, registry, storage
+
+
+def consent_body(app: Flask) -> dict[str, Any]:
+    reg = registry.get(app)
+    return {
+        "consent_id": None,
+        "choices": {"necessary": True, **{name: False for name in reg.categories}},
+        "action": "reject_all",
+        "policy_version": reg.version_ids[-1],
+        "banner_fingerprint": reg.banner_fingerprint,
+        "gpc": False,
+        "page": "/",
+    }
+
+
+def stored_ids(app: Flask) -> set[str]:
+    with app.app_context():
+        return {record.public_id for record in records.of_kind("consent")}
+
+
+def test_full_disk_answers_503_stores_nothing_partial_and_recovers(app: Flask) -> None:
+    client = app.test_client()
+    body = consent_body(app)
+    acknowledged = {client.post("/api/consent", json=body).json["record_id"]}
+    engine = storage.get_engine(app)
+    with engine.connect() as connection:
+        pages = connection.exec_driver_sql("PRAGMA page_count").scalar()
+
+    def no_room(dbapi_connection: Any, _record: Any) -> None:
+        # SQLite's own page-count limit: the file cannot grow, exactly as on a full disk.
+        dbapi_connection.execute(f"PRAGMA max_page_count = {pages}")
+
+    sa.event.listen(engine, "connect", no_room)
+    engine.dispose()
+    refusals = []
+    for _ in range(2000):
+        response = client.post("/api/consent", json=body)
+        if response.status_code == 201:
+            acknowledged.add(response.json["record_id"])
+            continue
+        refusals.append(response)
+        if len(refusals) == 3:
+            break
+    assert [r.status_code for r in refusals] == [503, 503, 503]
+    assert refusals[0].json["error"]["code"] == "storage_full"
+    assert "no space" in refusals[0].json["error"]["message"]
+    assert stored_ids(app) == acknowledged
+
+    sa.event.remove(engine, "connect", no_room)
+    engine.dispose()
+    response = client.post("/api/consent", json=body)
+    assert response.status_code == 201
+    acknowledged.add(response.json["record_id"])
+    assert stored_ids(app) == acknowledged
+    with app.app_context():
+        assert records.verify_all().failed == []
+
+
+@pytest.fixture
+def proxied_postgres(postgres_schema_url: str) -> Iterator[tuple[str, TcpProxy]]:
+    url = sa.make_url(postgres_schema_url)
+    proxy = TcpProxy((url.host or "127.0.0.1", url.port or 5432))
+    yield url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False), proxy
+    proxy.cut()
+
+
+@pytest.mark.postgres
+def test_postgres_outage_answers_503_then_recovers_without_restart(
+    app_config: dict[str, Any], proxied_postgres: tuple[str, TcpProxy]
+) -> None:
+    url, proxy = proxied_postgres
+    app = create_app({**app_config, "DATABASE_URL": url, "AUTO_MIGRATE": True})
+    client = app.test_client()
+    body = consent_body(app)
+    acknowledged = {client.post("/api/consent", json=body).json["record_id"]}
+
+    proxy.cut()
+    down = client.post("/api/consent", json=body)
+    assert down.status_code == 503
+    assert down.json["error"]["code"] == "storage_unavailable"
+    assert client.get("/api/health").status_code == 503
+
+    proxy.restore()
+    assert client.get("/api/health").status_code == 200
+    back = client.post("/api/consent", json=body)
+    assert back.status_code == 201
+    acknowledged.add(back.json["record_id"])
+    assert stored_ids(app) == acknowledged
+    with app.app_context():
+        assert records.verify_all().failed == []
+    storage.get_engine(app).dispose()

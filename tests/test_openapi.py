@@ -1,0 +1,60 @@
+"""The OpenAPI document: valid, generated from the declared models, exactly what is accepted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from openapi_spec_validator import validate
+
+from consent_api.consent import ConsentRequest
+
+
+@pytest.fixture
+def document(client: FlaskClient) -> dict[str, Any]:
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json
+    return body
+
+
+def schema_titled(document: dict[str, Any], title: str) -> dict[str, Any]:
+    schemas = document["components"]["schemas"].values()
+    found: dict[str, Any] = next(schema for schema in schemas if schema.get("title") == title)
+    return found
+
+
+def test_document_is_valid_openapi_3(document: dict[str, Any]) -> None:
+    assert document["openapi"].startswith("3.")
+    validate(document)
+
+
+def test_document_describes_every_endpoint_and_its_errors(document: dict[str, Any]) -> None:
+    paths = document["paths"]
+    assert set(paths) == {"/api/health", "/api/consent", "/api/consent/{receipt}"}
+    post = paths["/api/consent"]["post"]
+    assert {"201", "400", "413", "415", "429", "503"} <= set(post["responses"])
+    assert {"200", "400", "404", "503"} <= set(paths["/api/consent/{receipt}"]["get"]["responses"])
+    assert post["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        next(
+            k
+            for k, v in document["components"]["schemas"].items()
+            if v.get("title") == "ConsentRequest"
+        )
+    )
+    error = schema_titled(document, "Error")
+    assert error["required"] == ["error"]
+
+
+def test_consent_request_schema_is_the_models_with_the_sites_categories(
+    document: dict[str, Any],
+) -> None:
+    schema = schema_titled(document, "ConsentRequest")
+    assert set(schema["properties"]) == set(ConsentRequest.model_fields)
+    assert schema["additionalProperties"] is False
+    choices = schema["properties"]["choices"]
+    assert choices["required"] == ["necessary", "analytics"]
+    assert choices["properties"]["necessary"] == {"const": True}
+    assert choices["additionalProperties"] is False
+    assert schema["properties"]["policy_version"]["enum"] == ["2026-03-24"]
