@@ -68,6 +68,8 @@ COLUMNS = (
 )
 #: How SQLAlchemy stores a datetime in SQLite; checked against the service at load time.
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+#: A signature's length, not a valid one: the purge never verifies signatures.
+SIGNATURE = "x" * 43
 RETENTION_DAYS = {"consent": 395, "contact": 365, "demo": 365}
 CONSENT_PAYLOAD = (
     '{"action":"reject_all","banner_fingerprint":"0123456789abcdef",'
@@ -100,8 +102,7 @@ def _rows(count: int, oldest_days: float, newest_days: float, held: int) -> list
                 None if inquiry else secrets.token_urlsafe(16),
                 secrets.token_hex(32) if inquiry else None,
                 INQUIRY_PAYLOAD if inquiry else CONSENT_PAYLOAD,
-                # Not a valid signature: the purge never verifies one.
-                secrets.token_urlsafe(32),
+                SIGNATURE,
                 int(kind == "contact" and index // 20 < held),
             )
         )

@@ -29,7 +29,7 @@ NAME = "service_throughput"
 TITLE = "Service throughput and latency: POST /api/consent vs a bare Flask route"
 RATIO_TARGET = 0.6
 P99_TARGET_MS = 25.0
-ROUND_SECONDS = 3.0 if QUICK else 8.0
+ROUND_SECONDS = 3.0 if QUICK else 6.0
 WARMUP_SECONDS = 2.0 if QUICK else 3.0
 
 
