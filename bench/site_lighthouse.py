@@ -182,7 +182,8 @@ def _summary(report: dict[str, Any], origin: str, baseline_paths: set[str]) -> d
         "own_js_css": [urlsplit(r["url"]).path for r in own],
         "failing_audits": failing,
         "resources": resources,
-        "runtime_error": (report.get("runtimeError") or {}).get("message"),
+        "runtime_error": (report.get("runtimeError") or {}).get("code"),
+        "attempts": report.get("benchAttempts", 1),
     }
 
 
@@ -379,6 +380,8 @@ def markdown(result: Result) -> list[str]:
         why = "; ".join(
             f"{name}: {', '.join(audits[:4])}" for name, audits in r["failing_audits"].items()
         )
+        if r["runtime_error"]:
+            why = f"Lighthouse failed ({r['runtime_error']}, {r['attempts']} attempts); {why}"
         lines.append(
             f"| {r['page']} | {r['preset']} | {s['performance']} | {s['accessibility']} | "
             f"{s['best-practices']} | {s['seo']} | {r['total_bytes'] / 1024:.1f} | "
