@@ -89,14 +89,15 @@ def use(connection: Connection, token: FormToken) -> bool:
     with other visitors' inquiries (group commit), which an error would roll back too.
     """
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    result = connection.execute(
+    inserted = connection.execute(
         insert(table)
         .values(token_id=token.id, expires_at=token.expires_at)
         .on_conflict_do_nothing(index_elements=[table.c.token_id])
-    )
+        .returning(table.c.token_id)
+    ).first()
     # IDs of tokens that have expired anyway are no longer needed to refuse them.
     connection.execute(delete(table).where(table.c.expires_at < records.now()))
-    return result.rowcount == 1
+    return inserted is not None
 
 
 class FormTokenAnswer(BaseModel):

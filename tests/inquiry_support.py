@@ -34,9 +34,7 @@ def token(client: FlaskClient, age: float = 10) -> str:
     return answer
 
 
-def post(
-    client: FlaskClient, kind: str = "contact", *, plain: bool = False, **changes: Any
-) -> Any:
+def post(client: FlaskClient, kind: str = "contact", *, plain: bool = False, **changes: Any) -> Any:
     """Submit ``kind``'s valid fields with ``changes`` (``...`` drops a field), a token 10
     seconds old unless one is given, as JSON or (``plain``) form-encoded."""
     body = {"form_token": token(client), **VALID[kind], **changes}
