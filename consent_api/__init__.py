@@ -16,8 +16,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         consent,
         cors,
         errors,
+        form_pages,
         health,
+        inquiries,
         openapi,
+        outbox,
+        ratelimit,
         registry,
         security,
         static_site,
@@ -32,6 +36,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     cors.init_app(app)
     app.register_blueprint(health.bp)
     consent.init_app(app)
+    ratelimit.init_app(app)
+    inquiries.init_app(app)
+    outbox.init_app(app)
+    form_pages.init_app(app)
     app.register_blueprint(openapi.bp)
     security.init_app(app)
     static_site.init_app(app)

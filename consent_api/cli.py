@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, routes_command, shell_command
 
-from . import create_app, records, schema, serve, storage
+from . import create_app, inquiry_export, outbox, records, schema, serve, storage
 from .exc import ConfigError, ConsentApiError, NotFound
 
 
@@ -36,6 +36,8 @@ cli = ServiceGroup(
 cli.params = [param for param in cli.params if param.name not in {"app", "env_file", "debug"}]
 cli.add_command(shell_command)
 cli.add_command(routes_command)
+cli.add_command(inquiry_export.cli)
+cli.add_command(outbox.cli)
 
 
 @cli.command("serve")

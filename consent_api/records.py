@@ -118,7 +118,7 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def store(
+def new(
     kind: str,
     payload: Mapping[str, Any],
     policy_version: str,
@@ -126,11 +126,11 @@ def store(
     subject_email: str | None = None,
     consent_id: str | None = None,
 ) -> Record:
-    """Sign and durably store a new record; returns it once committed.
+    """A new signed record, not yet stored: ``store`` it, or ``insert`` it inside a write that
+    must commit other rows with it (an inquiry and its notification).
 
     ``payload`` holds only what the record must prove. ``subject_email`` (inquiries) is not
     stored itself: its hash indexes the record for access and erasure requests.
-    Raises ``StorageUnavailable`` if the record could not be committed.
     """
     created = now()
     unsigned = Record(
@@ -144,14 +144,30 @@ def store(
         payload_json=canonical_json(payload),
         signature="",
     )
-    record = replace(unsigned, signature=signing.sign(kind, unsigned.signed_message()))
+    return replace(unsigned, signature=signing.sign(kind, unsigned.signed_message()))
 
-    def insert(connection: Connection) -> None:
-        values = {name: getattr(record, name) for name in _FIELDS}
-        values["payload"] = values.pop("payload_json")
-        connection.execute(table.insert(), values)
 
-    storage.write(insert)
+def insert(connection: Connection, record: Record) -> None:
+    """Add ``record`` in the caller's write transaction."""
+    values = {name: getattr(record, name) for name in _FIELDS}
+    values["payload"] = values.pop("payload_json")
+    connection.execute(table.insert(), values)
+
+
+def store(
+    kind: str,
+    payload: Mapping[str, Any],
+    policy_version: str,
+    *,
+    subject_email: str | None = None,
+    consent_id: str | None = None,
+) -> Record:
+    """Sign and durably store a new record (see ``new``); returns it once committed.
+
+    Raises ``StorageUnavailable`` if the record could not be committed.
+    """
+    record = new(kind, payload, policy_version, subject_email=subject_email, consent_id=consent_id)
+    storage.write(lambda connection: insert(connection, record))
     return record
 
 

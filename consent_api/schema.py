@@ -18,6 +18,7 @@ from sqlalchemy import (
     Connection,
     DateTime,
     Dialect,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -90,6 +91,40 @@ records = Table(
 )
 
 
+#: Sales notifications waiting for delivery, written in the same transaction as their inquiry.
+#: A deliverer claims rows (``claimed_by`` until ``claimed_until``) so that two never send the
+#: same one; a delivered row is deleted. Deleting the record (erasure, purge) deletes its row.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "record_id",
+        String(32),
+        ForeignKey("records.public_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("kind", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", UTCDateTime, nullable=False, index=True),
+    Column("claimed_by", String(32), nullable=True),
+    Column("claimed_until", UTCDateTime, nullable=True),
+    # Why the last attempt failed (an SMTP error), never anything about the person.
+    Column("last_error", String(300), nullable=True),
+)
+
+#: Form tokens already used, kept until they would have expired anyway: one database for every
+#: instance, so that a token is accepted once however many instances there are.
+used_form_tokens = Table(
+    "used_form_tokens",
+    metadata,
+    Column("token_id", String(32), primary_key=True),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -101,9 +136,14 @@ def _create_records(connection: Connection) -> None:
     metadata.create_all(connection, tables=[records])
 
 
+def _create_inquiry_tables(connection: Connection) -> None:
+    metadata.create_all(connection, tables=[outbox, used_form_tokens])
+
+
 #: Oldest first; versions are 1, 2, 3, ... without gaps.
 MIGRATIONS: list[Migration] = [
     Migration(1, "create records", _create_records),
+    Migration(2, "create outbox and used form tokens", _create_inquiry_tables),
 ]
 
 LATEST = MIGRATIONS[-1].version
