@@ -19,6 +19,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         health,
         openapi,
         registry,
+        retention,
         security,
         static_site,
         storage,
@@ -32,6 +33,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     cors.init_app(app)
     app.register_blueprint(health.bp)
     consent.init_app(app)
+    retention.init_app(app)
     app.register_blueprint(openapi.bp)
     security.init_app(app)
     static_site.init_app(app)

@@ -43,6 +43,11 @@ DEFAULTS: dict[str, Any] = {
     "PROXY_HOPS": 0,
     # One JSON line per request on the "consent_api.access" logger (no IPs, no query strings).
     "ACCESS_LOG": True,
+    # Seconds between runs of the in-process purge in each serving process (the first run is at
+    # start); 0 switches it off, for deployments that run `consent-api purge` from a timer.
+    "PURGE_INTERVAL": 3600,
+    # Records deleted per purge transaction: a writer waits at most one batch.
+    "PURGE_BATCH_SIZE": 1000,
 }
 
 
