@@ -92,7 +92,7 @@ def purge(moment: dt.datetime | None = None) -> dict[str, int]:
             {"started_at": started, "finished_at": records.now(), "deleted": json.dumps(deleted)},
         )
     if any(deleted.values()):
-        storage.scrub()
+        logger.info("purge: %s", storage.scrub())
     return deleted
 
 

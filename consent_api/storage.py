@@ -30,12 +30,9 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # listener below issues BEGIN itself instead (SQLAlchemy's documented pysqlite recipe).
     dbapi_connection.isolation_level = None
     # WAL lets readers run beside the writer; FULL makes a commit durable before it returns;
-    # secure_delete overwrites deleted content so that erased data leaves the file; incremental
-    # auto-vacuum (which takes effect on a new database, or at its next VACUUM) lets ``scrub``
-    # give free pages back in short steps instead of rewriting the whole file.
+    # secure_delete overwrites deleted content (and freed pages) so erased data leaves the file.
     cursor = dbapi_connection.cursor()
     for pragma in (
-        "auto_vacuum=INCREMENTAL",
         "journal_mode=WAL",
         "synchronous=FULL",
         "busy_timeout=5000",
@@ -179,11 +176,11 @@ def reading() -> Iterator[Connection]:
         yield connection
 
 
-#: ``scrub`` vacuums once free pages are this share of the file, and at least this many.
+#: ``scrub`` vacuums once free pages are this share of the file, and at least this many. Free
+#: pages hold no data (secure_delete zeroes them) and new records reuse them: the vacuum gives
+#: the space back after a pile-up (a shortened period, a long outage), and writers wait for it.
 VACUUM_FREE_SHARE = 0.25
 VACUUM_MIN_FREE_PAGES = 256
-#: Pages given back per step of an incremental vacuum: each step is a short write transaction.
-INCREMENTAL_VACUUM_STEP = 2000
 
 
 def scrub(*, full_vacuum: bool = False) -> str:
@@ -193,8 +190,8 @@ def scrub(*, full_vacuum: bool = False) -> str:
     ``wal_checkpoint(TRUNCATE)`` copies those pages into the database file and empties the WAL,
     where the rows' earlier versions were. A copy of a row can also survive in a page's unused
     space when the row was moved within the file (a hold rewrites it), which only a full
-    ``VACUUM`` rebuilds away: ``full_vacuum`` runs one (erasure does); otherwise free pages are
-    given back once they pile up. On PostgreSQL this does nothing (see the README).
+    ``VACUUM`` rebuilds away: ``full_vacuum`` runs one (erasure does); otherwise it runs once
+    free pages pile up. On PostgreSQL this does nothing (see the README).
     """
     engine = get_engine()
     if engine.dialect.name != "sqlite":
@@ -211,14 +208,9 @@ def scrub(*, full_vacuum: bool = False) -> str:
 
             free = pragma("freelist_count")[0][0]
             pages = pragma("page_count")[0][0]
-            piled_up = free >= max(VACUUM_MIN_FREE_PAGES, pages * VACUUM_FREE_SHARE)
-            if full_vacuum or (piled_up and pragma("auto_vacuum")[0][0] != 2):
+            if full_vacuum or free >= max(VACUUM_MIN_FREE_PAGES, pages * VACUUM_FREE_SHARE):
                 cursor.execute("VACUUM")
-                done.append("vacuumed")
-            elif piled_up:
-                while pragma("freelist_count")[0][0]:
-                    pragma(f"incremental_vacuum({INCREMENTAL_VACUUM_STEP})")
-                done.append(f"gave back {free} free pages")
+                done.append(f"vacuumed ({free} of {pages} pages were free)")
             busy, _, _ = pragma("wal_checkpoint(TRUNCATE)")[0]
             done.append("WAL busy, checkpoint incomplete" if busy else "WAL checkpointed")
         finally:
