@@ -283,8 +283,9 @@ def verify_all(batch_size: int = 1000) -> Verification:
     return Verification(checked, failed)
 
 
-#: Deletes what other modules keep about records (the outbox's pending notifications) before
-#: the records themselves go; called with the transaction and the records' ``id`` column values,
+#: Deletes what another module keeps about records before the records themselves go, so that
+#: erasure can say how many went (a foreign key with ON DELETE CASCADE, as the outbox has,
+#: deletes them too, uncounted); called with the transaction and the records' ``id`` values,
 #: returns how many rows it deleted.
 Dependent = Callable[[Connection, Sequence[int]], int]
 DEPENDENTS = "consent_api.records.dependents"
