@@ -23,6 +23,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         outbox,
         ratelimit,
         registry,
+        retention,
         security,
         static_site,
         storage,
@@ -40,6 +41,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     inquiries.init_app(app)
     outbox.init_app(app)
     form_pages.init_app(app)
+    retention.init_app(app)
     app.register_blueprint(openapi.bp)
     security.init_app(app)
     static_site.init_app(app)

@@ -68,6 +68,11 @@ DEFAULTS: dict[str, Any] = {
     # Seconds between outbox deliveries in each serving process; 0 turns the loop off for
     # deployments that run `consent-api outbox deliver` from a timer.
     "OUTBOX_INTERVAL": 30,
+    # Seconds between runs of the in-process purge in each serving process (the first run is at
+    # start); 0 switches it off, for deployments that run `consent-api purge` from a timer.
+    "PURGE_INTERVAL": 3600,
+    # Records deleted per purge transaction: a writer waits at most one batch.
+    "PURGE_BATCH_SIZE": 1000,
 }
 
 
