@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import time
+from email import message_from_bytes
 from typing import Any
 
 import time_machine
+from aiosmtpd.controller import Controller
+from conftest import free_port
 from flask.testing import FlaskClient
 
 CONTACT: dict[str, Any] = {
@@ -42,3 +45,32 @@ def post(client: FlaskClient, kind: str = "contact", *, plain: bool = False, **c
     if plain:
         return client.post(f"/api/{kind}", data=body)
     return client.post(f"/api/{kind}", json=body)
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+class SmtpServer:
+    """A real SMTP server on a loopback port that a test can stop and start again."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.inbox = Inbox()
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None

@@ -5,48 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterator
-from email import message_from_bytes
 from typing import Any
 
 import pytest
 import time_machine
-from aiosmtpd.controller import Controller
-from conftest import free_port
 from flask import Flask
 from flask.testing import FlaskClient
-from inquiry_support import post
+from inquiry_support import SmtpServer, post
 
 from consent_api import create_app, outbox, records, storage
 from consent_api.cli import cli
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it accepts."""
-
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-class SmtpServer:
-    """A real SMTP server on a loopback port that a test can stop and start again."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.inbox = Inbox()
-        self.controller: Controller | None = None
-
-    def start(self) -> None:
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
 
 
 @pytest.fixture
