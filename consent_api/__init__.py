@@ -16,9 +16,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         consent,
         cors,
         errors,
+        form_pages,
         health,
+        inquiries,
         openapi,
+        outbox,
+        ratelimit,
         registry,
+        retention,
         security,
         static_site,
         storage,
@@ -32,6 +37,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     cors.init_app(app)
     app.register_blueprint(health.bp)
     consent.init_app(app)
+    ratelimit.init_app(app)
+    inquiries.init_app(app)
+    outbox.init_app(app)
+    form_pages.init_app(app)
+    retention.init_app(app)
     app.register_blueprint(openapi.bp)
     security.init_app(app)
     static_site.init_app(app)

@@ -9,7 +9,17 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, routes_command, shell_command
 
-from . import create_app, records, schema, serve, storage
+from . import (
+    create_app,
+    inquiry_export,
+    outbox,
+    records,
+    retention,
+    rights,
+    schema,
+    serve,
+    storage,
+)
 from .exc import ConfigError, ConsentApiError, NotFound
 
 
@@ -36,6 +46,8 @@ cli = ServiceGroup(
 cli.params = [param for param in cli.params if param.name not in {"app", "env_file", "debug"}]
 cli.add_command(shell_command)
 cli.add_command(routes_command)
+cli.add_command(inquiry_export.cli)
+cli.add_command(outbox.cli)
 
 
 @cli.command("serve")
@@ -90,6 +102,14 @@ def show_command(public_id: str) -> None:
     except NotFound as error:
         raise click.ClickException(f"{public_id}: {error.message}") from error
     click.echo(json.dumps(record.as_dict(), indent=2, ensure_ascii=False))
+
+
+cli.add_command(retention.purge_command)
+cli.add_command(retention.hold_command)
+cli.add_command(retention.release_command)
+cli.add_command(rights.export_command)
+cli.add_command(rights.erase_command)
+cli.add_command(rights.requests_command)
 
 
 def main() -> None:

@@ -43,6 +43,36 @@ DEFAULTS: dict[str, Any] = {
     "PROXY_HOPS": 0,
     # One JSON line per request on the "consent_api.access" logger (no IPs, no query strings).
     "ACCESS_LOG": True,
+    # Inquiry forms: a form token is accepted from FORM_TOKEN_MIN_SECONDS to
+    # FORM_TOKEN_MAX_SECONDS after it was issued, once; a form sent without JavaScript that has
+    # errors comes back with the visitor's input, kept in a signed token for FORM_STATE_SECONDS.
+    "FORM_TOKEN_MIN_SECONDS": 3,
+    "FORM_TOKEN_MAX_SECONDS": 4 * 3600,
+    "FORM_STATE_SECONDS": 30 * 60,
+    # Inquiries per client (Flask-Limiter's syntax), counted in RATELIMIT_STORAGE_URI:
+    # memory:// for one process, redis://host:6379 for several instances sharing one limit.
+    "INQUIRY_RATE_LIMIT": "5 per minute;30 per hour",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_KEY_PREFIX": "consent_api",
+    # If the rate limit's storage fails, accept the inquiry: a lead is worth more than a count.
+    "RATELIMIT_SWALLOW_ERRORS": True,
+    # Sales notifications: with SMTP_HOST set, every inquiry queues an email to SALES_EMAIL.
+    "SMTP_HOST": "",
+    "SMTP_PORT": 587,
+    "SMTP_USER": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_STARTTLS": True,
+    "SMTP_TIMEOUT": 10,
+    "MAIL_FROM": "",
+    "SALES_EMAIL": "",
+    # Seconds between outbox deliveries in each serving process; 0 turns the loop off for
+    # deployments that run `consent-api outbox deliver` from a timer.
+    "OUTBOX_INTERVAL": 30,
+    # Seconds between runs of the in-process purge in each serving process (the first run is at
+    # start); 0 switches it off, for deployments that run `consent-api purge` from a timer.
+    "PURGE_INTERVAL": 3600,
+    # Records deleted per purge transaction: a writer waits at most one batch.
+    "PURGE_BATCH_SIZE": 1000,
 }
 
 
@@ -84,3 +114,8 @@ def _normalise(app: Flask) -> None:
     if cfg["AUTO_MIGRATE"] is None:
         cfg["AUTO_MIGRATE"] = str(cfg["DATABASE_URL"]).startswith("sqlite")
     cfg["CORS_ORIGINS"] = _split(cfg["CORS_ORIGINS"])
+    if cfg["SMTP_HOST"] and not (cfg["SALES_EMAIL"] and cfg["MAIL_FROM"]):
+        raise ConfigError(
+            "CONSENT_API_SMTP_HOST is set, so CONSENT_API_SALES_EMAIL (who is notified) and "
+            "CONSENT_API_MAIL_FROM (the sender) must be set too"
+        )

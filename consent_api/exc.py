@@ -42,6 +42,25 @@ class ValidationFailed(ApiError):
     code = "invalid"
 
 
+class FormTokenRejected(ApiError):
+    """An inquiry came without a valid form token: missing, forged, sent too soon after the
+    form was shown, too late, or already used. ``reason`` says which; the visitor is only told
+    to send the form again, so that a bot learns nothing."""
+
+    code = "form_token"
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class RateLimited(ApiError):
+    """Too many inquiries from one client; nothing was stored."""
+
+    status = 429
+    code = "rate_limited"
+
+
 class NotFound(ApiError):
     status = 404
     code = "not_found"

@@ -8,6 +8,7 @@ own, so ``json_body`` validates with the same models and ``errors`` gives the fa
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -17,6 +18,7 @@ from spectree import Response, SpecTree
 from werkzeug.exceptions import UnsupportedMediaType
 
 from . import errors
+from .exc import ValidationFailed
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -62,6 +64,37 @@ def json_body(model: type[T], context: Mapping[str, Any] | None = None) -> T:
     data = request.get_data(cache=False)
     try:
         return model.model_validate_json(data, strict=True, context=dict(context or {}))
+    except ValidationError as error:
+        raise errors.validation_failed(error) from error
+
+
+#: What a plain HTML form posts (no JavaScript).
+FORM_MIMETYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def submitted() -> tuple[dict[str, Any], bool]:
+    """The request's body as a mapping, and whether a plain HTML form sent it: form fields
+    (``True``) or a JSON object (``False``). 415 for another content type, 413 over
+    ``MAX_CONTENT_LENGTH``; the caller validates the mapping with ``validate``."""
+    if request.mimetype in FORM_MIMETYPES:
+        return request.form.to_dict(), True
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType("Send the fields form-encoded, or as JSON.")
+    try:
+        data = json.loads(request.get_data(cache=False))
+    except (ValueError, RecursionError) as error:
+        raise ValidationFailed("The body is not valid JSON.", code="invalid_json") from error
+    if not isinstance(data, dict):
+        raise ValidationFailed("The body must be a JSON object.", code="invalid_json")
+    return data, False
+
+
+def validate(
+    model: type[T], data: Mapping[str, Any], context: Mapping[str, Any] | None = None
+) -> T:
+    """``data`` validated against ``model``: ``ValidationFailed`` with per-field messages."""
+    try:
+        return model.model_validate(data, strict=True, context=dict(context or {}))
     except ValidationError as error:
         raise errors.validation_failed(error) from error
 

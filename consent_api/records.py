@@ -1,8 +1,11 @@
 """Signed, minimal records of every kind (consent, contact, demo): how they are stored and read.
 
 A record is stored with its expiry (creation time plus the kind's retention period from the
-registry) and read back only while it has not expired: an expired record is absent to every
-read here, whether or not the purge has deleted it yet.
+registry) and read back only while it is not due for deletion: a record is due once its kind's
+*current* period has passed since its creation, unless it is on hold. A due record is absent to
+every read here, whether or not the purge has deleted it yet. The stored, signed ``expires_at``
+is the expiry promised when the record was made; if the period in ``mkdocs.yml`` changes later,
+``created_at`` plus the new period decides, as the published schedule says.
 """
 
 from __future__ import annotations
@@ -12,11 +15,23 @@ import hashlib
 import json
 import secrets
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, select
+from flask import Flask, current_app
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    and_,
+    delete,
+    false,
+    or_,
+    select,
+    true,
+)
 
 from . import registry, signing, storage
 from .exc import NotFound, RecordTampered
@@ -118,7 +133,7 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def store(
+def new(
     kind: str,
     payload: Mapping[str, Any],
     policy_version: str,
@@ -126,11 +141,11 @@ def store(
     subject_email: str | None = None,
     consent_id: str | None = None,
 ) -> Record:
-    """Sign and durably store a new record; returns it once committed.
+    """A new signed record, not yet stored: ``store`` it, or ``insert`` it inside a write that
+    must commit other rows with it (an inquiry and its notification).
 
     ``payload`` holds only what the record must prove. ``subject_email`` (inquiries) is not
     stored itself: its hash indexes the record for access and erasure requests.
-    Raises ``StorageUnavailable`` if the record could not be committed.
     """
     created = now()
     unsigned = Record(
@@ -144,31 +159,76 @@ def store(
         payload_json=canonical_json(payload),
         signature="",
     )
-    record = replace(unsigned, signature=signing.sign(kind, unsigned.signed_message()))
+    return replace(unsigned, signature=signing.sign(kind, unsigned.signed_message()))
 
-    def insert(connection: Connection) -> None:
-        values = {name: getattr(record, name) for name in _FIELDS}
-        values["payload"] = values.pop("payload_json")
-        connection.execute(table.insert(), values)
 
-    storage.write(insert)
+def insert(connection: Connection, record: Record) -> None:
+    """Add ``record`` in the caller's write transaction."""
+    values = {name: getattr(record, name) for name in _FIELDS}
+    values["payload"] = values.pop("payload_json")
+    connection.execute(table.insert(), values)
+
+
+def store(
+    kind: str,
+    payload: Mapping[str, Any],
+    policy_version: str,
+    *,
+    subject_email: str | None = None,
+    consent_id: str | None = None,
+) -> Record:
+    """Sign and durably store a new record (see ``new``); returns it once committed.
+
+    Raises ``StorageUnavailable`` if the record could not be committed.
+    """
+    record = new(kind, payload, policy_version, subject_email=subject_email, consent_id=consent_id)
+    storage.write(lambda connection: insert(connection, record))
     return record
 
 
-def _select(*conditions: Any, include_expired: bool = False) -> Select[Any]:
+def due_at(record: Record) -> dt.datetime:
+    """When the record becomes due for deletion under the current period (unless on hold)."""
+    return record.created_at + registry.get().retention[record.kind].period
+
+
+def due(kind: str, moment: dt.datetime) -> ColumnElement[bool]:
+    """Records of ``kind`` that are due for deletion at ``moment``: past the kind's current
+    period and not on hold. The purge deletes exactly these (index ``ix_records_due``)."""
+    cutoff = registry.get().retention[kind].cutoff(moment)
+    return and_(table.c.kind == kind, table.c.hold == false(), table.c.created_at <= cutoff)
+
+
+def live(moment: dt.datetime) -> ColumnElement[bool]:
+    """Records not due at ``moment``: on hold, or younger than their kind's current period."""
+    return or_(
+        table.c.hold == true(),
+        *(
+            and_(table.c.kind == kind, table.c.created_at > period.cutoff(moment))
+            for kind, period in registry.get().retention.items()
+        ),
+    )
+
+
+def _select(*conditions: Any, include_due: bool = False) -> Select[Any]:
     columns = [
         table.c.payload.label("payload_json") if name == "payload_json" else table.c[name]
         for name in _FIELDS
     ]
     query = select(*columns).where(*conditions).order_by(table.c.id)
-    if not include_expired:
-        query = query.where(table.c.expires_at > now())
+    if not include_due:
+        query = query.where(live(now()))
     return query
 
 
-def _all(*conditions: Any) -> list[Record]:
+def _all(*conditions: Any, include_due: bool = False) -> list[Record]:
     with storage.reading() as connection:
-        return [_from_row(row) for row in connection.execute(_select(*conditions))]
+        query = _select(*conditions, include_due=include_due)
+        return [_from_row(row) for row in connection.execute(query)]
+
+
+def stored(*conditions: Any) -> list[Record]:
+    """Every stored record matching ``conditions``, due or not (access requests, holds)."""
+    return _all(*conditions, include_due=True)
 
 
 def get(public_id: str, *, kind: str | None = None) -> Record:
@@ -230,12 +290,34 @@ def verify_all(batch_size: int = 1000) -> Verification:
     """Check the signature of every stored record, expired or not."""
     checked, failed = 0, []
     with storage.reading() as connection:
-        rows = connection.execution_options(yield_per=batch_size).execute(
-            _select(include_expired=True)
-        )
+        rows = connection.execution_options(yield_per=batch_size).execute(_select(include_due=True))
         for row in rows:
             record = _from_row(row)
             checked += 1
             if not record.is_authentic():
                 failed.append(record)
     return Verification(checked, failed)
+
+
+#: Deletes what another module keeps about records before the records themselves go, so that
+#: erasure can say how many went (a foreign key with ON DELETE CASCADE, as the outbox has,
+#: deletes them too, uncounted); called with the transaction and the records' ``id`` values,
+#: returns how many rows it deleted.
+Dependent = Callable[[Connection, Sequence[int]], int]
+DEPENDENTS = "consent_api.records.dependents"
+
+
+def register_dependent(app: Flask, name: str, erase: Dependent) -> None:
+    """Have ``erase`` delete ``name`` rows whenever records are deleted (purge or erasure)."""
+    app.extensions.setdefault(DEPENDENTS, {})[name] = erase
+
+
+def delete_ids(connection: Connection, ids: Sequence[int]) -> dict[str, int]:
+    """Delete the records with these row ids, and what depends on them, in the caller's
+    transaction; returns how many rows went, by dependent name and ``"records"``."""
+    if not ids:
+        return {}
+    dependents: dict[str, Dependent] = current_app.extensions.get(DEPENDENTS, {})
+    deleted = {name: erase(connection, ids) for name, erase in dependents.items()}
+    deleted["records"] = connection.execute(delete(table).where(table.c.id.in_(ids))).rowcount
+    return deleted

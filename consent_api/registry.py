@@ -63,6 +63,8 @@ class Registry:
     consent: dict[str, Any]
     retention: dict[str, Retention]
     versions: list[PolicyVersion] = field(repr=False)
+    #: Where the site's forms post (``extra.api_base``): this service's /api/, seen by the site.
+    api_base: str = "/api"
 
     @property
     def categories(self) -> list[str]:
@@ -129,6 +131,7 @@ def build(config_path: Path, extra: Mapping[str, Any], docs_dir: Path) -> Regist
         consent=consent,
         retention=read_retention(extra, config_path),
         versions=load_versions(docs_dir / POLICY_SUBDIR, first_effective(extra, config_path)),
+        api_base=str(extra.get("api_base") or "/api").rstrip("/"),
     )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Connection,
     DateTime,
     Dialect,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -89,6 +90,68 @@ records = Table(
     Index("ix_records_subject", "subject"),
 )
 
+#: What the purge asks: which records of a kind, not on hold, were created before the kind's
+#: cutoff (``records.due``). Added by migration 3; declared here, so on the table's metadata.
+records_due = Index("ix_records_due", records.c.kind, records.c.hold, records.c.created_at)
+
+#: One row per purge run: when, and how many records of each kind it deleted. No personal data.
+purge_log = Table(
+    "purge_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=False),
+    # {"consent": 3, "contact": 0, "demo": 1}
+    Column("deleted", Text, nullable=False),
+)
+
+#: One row per access or deletion request: its reference and counts, never who asked.
+rights_requests = Table(
+    "rights_requests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("reference", String(64), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("requested_at", UTCDateTime, nullable=False),
+    # {"contact": 1, "demo": 0, ...}: records (and notifications) exported or erased, by kind.
+    Column("counts", Text, nullable=False),
+    Index("ix_rights_requests_reference", "reference"),
+)
+
+
+#: Sales notifications waiting for delivery, written in the same transaction as their inquiry.
+#: A deliverer claims rows (``claimed_by`` until ``claimed_until``) so that two never send the
+#: same one; a delivered row is deleted. Deleting the record (erasure, purge) deletes its row.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "record_id",
+        String(32),
+        ForeignKey("records.public_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("kind", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", UTCDateTime, nullable=False, index=True),
+    Column("claimed_by", String(32), nullable=True),
+    Column("claimed_until", UTCDateTime, nullable=True),
+    # Why the last attempt failed (an SMTP error), never anything about the person.
+    Column("last_error", String(300), nullable=True),
+)
+
+#: Form tokens already used, kept until they would have expired anyway: one database for every
+#: instance, so that a token is accepted once however many instances there are.
+used_form_tokens = Table(
+    "used_form_tokens",
+    metadata,
+    Column("token_id", String(32), primary_key=True),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -101,9 +164,21 @@ def _create_records(connection: Connection) -> None:
     metadata.create_all(connection, tables=[records])
 
 
+def _create_inquiry_tables(connection: Connection) -> None:
+    metadata.create_all(connection, tables=[outbox, used_form_tokens])
+
+
+def _add_retention(connection: Connection) -> None:
+    # checkfirst: a database created since this index was declared has it from migration 1.
+    records_due.create(connection, checkfirst=True)
+    metadata.create_all(connection, tables=[purge_log, rights_requests])
+
+
 #: Oldest first; versions are 1, 2, 3, ... without gaps.
 MIGRATIONS: list[Migration] = [
     Migration(1, "create records", _create_records),
+    Migration(2, "create outbox and used form tokens", _create_inquiry_tables),
+    Migration(3, "retention: purge log, rights-request log, due index", _add_retention),
 ]
 
 LATEST = MIGRATIONS[-1].version

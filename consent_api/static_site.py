@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, Response, current_app
 from whitenoise import WhiteNoise
@@ -18,22 +19,36 @@ def _is_immutable(path: str, url: str) -> bool:
     return bool(_HASHED.search(url))
 
 
+#: Paths of built pages that the app renders itself (the form pages, with a fresh form token):
+#: a module adds them to this set in ``app.extensions`` before ``init_app`` runs.
+DYNAMIC = "consent_api.static_site.dynamic"
+
+
 def init_app(app: Flask) -> None:
-    """Wrap the WSGI app so that any path WhiteNoise finds in ``SITE_DIR`` is served from disk."""
+    """Wrap the WSGI app so that any path WhiteNoise finds in ``SITE_DIR`` is served from disk,
+    except the ``DYNAMIC`` paths, which go to the app."""
     site_dir = app.config["SITE_DIR"]
     if not site_dir:
         return
     if not Path(site_dir).is_dir():
         app.logger.warning("no built site at %s: run 'make build'; serving the API only", site_dir)
         return
-    app.wsgi_app = WhiteNoise(  # type: ignore[method-assign]
-        app.wsgi_app,
+    flask_app = app.wsgi_app
+    dynamic = frozenset(app.extensions.get(DYNAMIC, ()))
+    static = WhiteNoise(
+        flask_app,
         root=site_dir,
         index_file=True,
         max_age=app.config["STATIC_MAX_AGE"],
         immutable_file_test=_is_immutable,
         add_headers_function=security.static_headers(app),
     )
+
+    def serve(environ: dict[str, Any], start_response: Any) -> Any:
+        target = flask_app if environ.get("PATH_INFO") in dynamic else static
+        return target(environ, start_response)
+
+    app.wsgi_app = serve  # type: ignore[method-assign]
 
 
 def not_found_page() -> Response:

@@ -30,7 +30,7 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # listener below issues BEGIN itself instead (SQLAlchemy's documented pysqlite recipe).
     dbapi_connection.isolation_level = None
     # WAL lets readers run beside the writer; FULL makes a commit durable before it returns;
-    # secure_delete overwrites deleted content so that erased data leaves the file.
+    # secure_delete overwrites deleted content (and freed pages) so erased data leaves the file.
     cursor = dbapi_connection.cursor()
     for pragma in (
         "journal_mode=WAL",
@@ -192,6 +192,48 @@ def reading() -> Iterator[Connection]:
     """A connection for reads."""
     with _unavailable_on_error(), get_engine().connect() as connection:
         yield connection
+
+
+#: ``scrub`` vacuums once free pages are this share of the file, and at least this many. Free
+#: pages hold no data (secure_delete zeroes them) and new records reuse them: the vacuum gives
+#: the space back after a pile-up (a shortened period, a long outage), and writers wait for it.
+VACUUM_FREE_SHARE = 0.25
+VACUUM_MIN_FREE_PAGES = 256
+
+
+def scrub(*, full_vacuum: bool = False) -> str:
+    """After a deletion on SQLite, make the deleted bytes leave the files; returns what it did.
+
+    ``secure_delete`` has already zeroed the deleted rows in the pages written to the WAL; a
+    ``wal_checkpoint(TRUNCATE)`` copies those pages into the database file and empties the WAL,
+    where the rows' earlier versions were. A copy of a row can also survive in a page's unused
+    space when the row was moved within the file (a hold rewrites it), which only a full
+    ``VACUUM`` rebuilds away: ``full_vacuum`` runs one (erasure does); otherwise it runs once
+    free pages pile up. On PostgreSQL this does nothing (see the README).
+    """
+    engine = get_engine()
+    if engine.dialect.name != "sqlite":
+        return "nothing to do on PostgreSQL"
+    done = []
+    with _unavailable_on_error():
+        # The driver connection in autocommit: VACUUM and checkpoints cannot run in a transaction.
+        connection = engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+
+            def pragma(statement: str) -> Any:
+                return cursor.execute(f"PRAGMA {statement}").fetchall()
+
+            free = pragma("freelist_count")[0][0]
+            pages = pragma("page_count")[0][0]
+            if full_vacuum or free >= max(VACUUM_MIN_FREE_PAGES, pages * VACUUM_FREE_SHARE):
+                cursor.execute("VACUUM")
+                done.append(f"vacuumed ({free} of {pages} pages were free)")
+            busy, _, _ = pragma("wal_checkpoint(TRUNCATE)")[0]
+            done.append("WAL busy, checkpoint incomplete" if busy else "WAL checkpointed")
+        finally:
+            connection.close()
+    return ", ".join(done)
 
 
 def ping() -> None:

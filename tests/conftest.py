@@ -81,6 +81,26 @@ def postgres_url() -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis server that tests of shared rate limits use: ``CONSENT_API_TEST_REDIS_URL``.
+    Unset or unreachable, those tests are skipped with the reason, or fail where CI requires
+    its services."""
+    url = os.environ.get("CONSENT_API_TEST_REDIS_URL", "")
+    reason = "CONSENT_API_TEST_REDIS_URL is not set"
+    if url:
+        import redis
+
+        try:
+            redis.Redis.from_url(url, socket_timeout=2).ping()
+            return url
+        except redis.RedisError as error:
+            reason = f"Redis at {url} is unreachable ({type(error).__name__})"
+    if os.environ.get("CONSENT_API_TEST_SERVICES_REQUIRED") == "1":
+        pytest.fail(f"{reason}, and CONSENT_API_TEST_SERVICES_REQUIRED=1")
+    pytest.skip(f"{reason}: set it (e.g. redis://127.0.0.1:6379/0) to run these tests")
+
+
 @pytest.fixture
 def postgres_schema_url(postgres_url: str) -> Iterator[str]:
     """A URL whose connections see only a fresh schema of their own, dropped afterwards, so that

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -102,6 +104,19 @@ def test_nginx_proxies_the_api(proxy: str) -> None:
     with urllib.request.urlopen(proxy + "/api/health") as response:
         assert json.load(response) == {"status": "ok", "database": "ok"}
         assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_nginx_sends_form_pages_and_plain_form_posts_to_the_service(proxy: str) -> None:
+    with urllib.request.urlopen(proxy + "/contact/") as response:
+        page = response.read().decode()
+        assert response.headers["Cache-Control"] == "no-store"
+    token = re.search(r'name="form_token" value="([^"]+)"', page)
+    assert token is not None  # only the service can have put a token there
+    body = urllib.parse.urlencode({"form_token": token.group(1), "name": "Ada"}).encode()
+    request = urllib.request.Request(proxy + "/api/contact", data=body, method="POST")
+    with urllib.request.urlopen(request) as answer:  # follows the 303 back to the form page
+        assert answer.url.startswith(proxy + "/contact/?state=")
+        assert 'value="Ada"' in answer.read().decode()
 
 
 @pytest.mark.parametrize(

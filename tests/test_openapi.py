@@ -32,7 +32,14 @@ def test_document_is_valid_openapi_3(document: dict[str, Any]) -> None:
 
 def test_document_describes_every_endpoint_and_its_errors(document: dict[str, Any]) -> None:
     paths = document["paths"]
-    assert set(paths) == {"/api/health", "/api/consent", "/api/consent/{receipt}"}
+    assert set(paths) == {
+        "/api/health",
+        "/api/consent",
+        "/api/consent/{receipt}",
+        "/api/contact",
+        "/api/demo",
+        "/api/form-token",
+    }
     post = paths["/api/consent"]["post"]
     assert {"201", "400", "413", "415", "429", "503"} <= set(post["responses"])
     assert {"200", "400", "404", "503"} <= set(paths["/api/consent/{receipt}"]["get"]["responses"])

@@ -1,0 +1,127 @@
+"""Form tokens: signed proof that a form was shown a little while before it was sent.
+
+A token names a random ID and the moment it was issued, signed with the service's keys. An
+inquiry is accepted with a token between ``FORM_TOKEN_MIN_SECONDS`` (bots post at once) and
+``FORM_TOKEN_MAX_SECONDS`` old, once: a used token's ID is written to the database in the same
+transaction as the inquiry, so it is refused on every instance that shares the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from pydantic import BaseModel, Field
+from sqlalchemy import Connection, delete
+from sqlalchemy.dialects import postgresql, sqlite
+
+from . import openapi, records
+from .exc import FormTokenRejected
+from .schema import used_form_tokens as table
+
+bp = Blueprint("form_tokens", __name__, url_prefix="/api")
+
+SEND_AGAIN = "This form could not be verified. Please send it again."
+MESSAGES = {
+    "missing": SEND_AGAIN,
+    "forged": SEND_AGAIN,
+    "too_fresh": "That was quicker than we expected. Please check the form and send it again.",
+    "expired": "This form was open too long and has expired. Please send it again.",
+    "used": "This form has already been sent. To send another message, send the form again.",
+}
+
+
+@dataclass(frozen=True)
+class FormToken:
+    id: str
+    issued_at: dt.datetime
+
+    @property
+    def expires_at(self) -> dt.datetime:
+        return self.issued_at + dt.timedelta(seconds=current_app.config["FORM_TOKEN_MAX_SECONDS"])
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(
+        current_app.config["SECRET_KEYS"],
+        salt="consent_api.form-token",
+        signer_kwargs={"digest_method": hashlib.sha256},
+    )
+
+
+def issue() -> str:
+    """A new token, issued now."""
+    return _serializer().dumps([records.new_id(), round(time.time(), 3)])
+
+
+def reject(reason: str) -> FormTokenRejected:
+    return FormTokenRejected(MESSAGES[reason], reason=reason)
+
+
+def check(token: object) -> FormToken:
+    """The token if it is genuine and of an acceptable age; ``FormTokenRejected`` otherwise.
+    Whether it was used already is known only when it is used (``use``)."""
+    if not isinstance(token, str) or not token:
+        raise reject("missing")
+    try:
+        token_id, issued = _serializer().loads(token)
+    except (BadSignature, ValueError, TypeError) as error:
+        raise reject("forged") from error
+    if not isinstance(token_id, str) or not isinstance(issued, int | float):
+        raise reject("forged")
+    age = time.time() - issued
+    if age < current_app.config["FORM_TOKEN_MIN_SECONDS"]:
+        raise reject("too_fresh")
+    if age > current_app.config["FORM_TOKEN_MAX_SECONDS"]:
+        raise reject("expired")
+    return FormToken(token_id, dt.datetime.fromtimestamp(issued, dt.UTC))
+
+
+def use(connection: Connection, token: FormToken) -> bool:
+    """Record the token as used, in the caller's transaction; ``False`` if it already was.
+
+    ``ON CONFLICT DO NOTHING`` rather than a failing insert: the write may share its transaction
+    with other visitors' inquiries (group commit), which an error would roll back too.
+    """
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    inserted = connection.execute(
+        insert(table)
+        .values(token_id=token.id, expires_at=token.expires_at)
+        .on_conflict_do_nothing(index_elements=[table.c.token_id])
+        .returning(table.c.token_id)
+    ).first()
+    # IDs of tokens that have expired anyway are no longer needed to refuse them.
+    connection.execute(delete(table).where(table.c.expires_at < records.now()))
+    return inserted is not None
+
+
+class FormTokenAnswer(BaseModel):
+    """A token for one inquiry, usable in a window of time."""
+
+    form_token: str = Field(description="Send it back as the form's 'form_token' field.")
+    usable_from: str = Field(json_schema_extra={"format": "date-time"})
+    expires_at: str = Field(json_schema_extra={"format": "date-time"})
+
+
+@bp.get("/form-token")
+@openapi.api.validate(
+    resp=openapi.responses(HTTP_200=FormTokenAnswer), tags=["inquiries"], skip_validation=True
+)
+def new_token() -> dict[str, Any]:
+    """A form token, for a page that was not served with one.
+
+    Send it with one inquiry, no sooner than `usable_from` and no later than `expires_at`.
+    """
+    now = records.now()
+    config = current_app.config
+    answer = FormTokenAnswer(
+        form_token=issue(),
+        usable_from=records.isoformat(now + dt.timedelta(seconds=config["FORM_TOKEN_MIN_SECONDS"])),
+        expires_at=records.isoformat(now + dt.timedelta(seconds=config["FORM_TOKEN_MAX_SECONDS"])),
+    )
+    return answer.model_dump()

@@ -1,0 +1,153 @@
+"""``POST /api/contact`` and ``POST /api/demo``: inquiries from the site's forms.
+
+Each takes the form's fields form-encoded (a plain HTML form: answered with a 303 to the
+thank-you page, or back to the form with the errors) or as JSON (the page's script: answered
+with JSON). In order: the rate limit, the honeypot (a filled one gets the usual success answer
+and nothing is stored), the form token, the fields; then the record, the used token and the
+sales notification are committed together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Flask, jsonify, redirect
+from pydantic import BaseModel, Field
+from werkzeug.wrappers import Response
+
+from . import form_pages, form_tokens, openapi, outbox, ratelimit, records, registry, storage
+from .exc import ApiError
+from .forms import CONTACT, DEMO, HONEYPOT, TOKEN, ContactInquiry, DemoRequest, Form, Inquiry
+from .openapi import ErrorBody
+
+bp = Blueprint("inquiries", __name__, url_prefix="/api")
+
+PRIVACY_TOPIC = "privacy"
+View = Callable[[], Response]
+
+
+class InquiryAccepted(BaseModel):
+    """The inquiry is stored (and sales will be told)."""
+
+    reference: str = Field(description="The record's public ID; quote it to find the inquiry.")
+    message: str = Field(description="What to tell the visitor.")
+    thanks_url: str = Field(description="The site's thank-you page for this form.")
+
+
+def _success_message(form: Form, reference: str, privacy: bool) -> str:
+    if privacy:
+        return (
+            "Thank you: we have received your privacy request. Its reference ID is "
+            f"{reference}; please quote it in any message about this request."
+        )
+    if form is DEMO:
+        return "Thank you: your demo request has been sent. We will be in touch to arrange it."
+    return "Thank you: your message has been sent. We will reply by email."
+
+
+def _accepted(form: Form, reference: str, privacy: bool, plain: bool) -> Response:
+    thanks = form_pages.thanks_url(form, reference if privacy else None)
+    if plain:
+        return redirect(thanks, 303)
+    answer = InquiryAccepted(
+        reference=reference,
+        message=_success_message(form, reference, privacy),
+        thanks_url=thanks,
+    )
+    response = jsonify(answer.model_dump())
+    response.status_code = 201
+    return response
+
+
+def _store(form: Form, inquiry: Inquiry, token: form_tokens.FormToken) -> records.Record:
+    record = records.new(
+        form.kind,
+        inquiry.stored(),
+        registry.get().current_version().id,
+        subject_email=getattr(inquiry, "email"),  # noqa: B009 - both forms have one
+    )
+    notify = outbox.enabled()
+
+    def save(connection: Any) -> records.Record | None:
+        if not form_tokens.use(connection, token):
+            return None
+        records.insert(connection, record)
+        if notify:
+            outbox.enqueue(connection, record)
+        return record
+
+    stored = storage.write(save)
+    if stored is None:
+        raise form_tokens.reject("used")
+    return stored
+
+
+def submit(form: Form, model: type[Inquiry]) -> Response:
+    """Take one inquiry for ``form``; see the module's docstring for the order of checks."""
+    data, plain = openapi.submitted()
+    try:
+        ratelimit.check()
+        privacy = data.get("topic") == PRIVACY_TOPIC
+        if data.get(HONEYPOT):
+            return _accepted(form, records.new_id(), privacy, plain)
+        token = form_tokens.check(data.get(TOKEN))
+        inquiry = openapi.validate(model, data)
+        record = _store(form, inquiry, token)
+    except ApiError as error:
+        if not plain:
+            raise
+        return form_pages.back_to_form(form, data, error)
+    return _accepted(form, record.public_id, privacy, plain)
+
+
+def _documented(model: type[Inquiry]) -> Callable[[View], View]:
+    decorator: Callable[[View], View] = openapi.api.validate(
+        json=model,
+        form=model,
+        resp=openapi.responses(
+            HTTP_201=InquiryAccepted,
+            HTTP_303=None,
+            HTTP_400=ErrorBody,
+            HTTP_413=ErrorBody,
+            HTTP_415=ErrorBody,
+        ),
+        tags=["inquiries"],
+        skip_validation=True,
+    )
+    return decorator
+
+
+@bp.post("/contact")
+@_documented(ContactInquiry)
+def contact() -> Response:
+    """Send a message from the contact form.
+
+    Form-encoded (a plain HTML form): 303 to the thank-you page, or back to the form with the
+    errors. JSON: 201 once stored; 400 with a message per field, or with code `form_token` when
+    the form token is missing, forged, too fresh, too old or already used.
+    """
+    return submit(CONTACT, ContactInquiry)
+
+
+@bp.post("/demo")
+@_documented(DemoRequest)
+def demo() -> Response:
+    """Request a demo.
+
+    Answers as `POST /api/contact` does.
+    """
+    return submit(DEMO, DemoRequest)
+
+
+def _refine_document(spec: dict[str, Any]) -> None:
+    """A plain HTML form posts form-encoded: document that beside spectree's multipart."""
+    for path in ("/api/contact", "/api/demo"):
+        content = spec["paths"][path]["post"]["requestBody"]["content"]
+        content[openapi.FORM_MIMETYPES[0]] = content["multipart/form-data"]
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.register_blueprint(form_tokens.bp)
+    app.extensions.setdefault(openapi.EXTENSION, []).append(_refine_document)

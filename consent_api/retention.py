@@ -1,0 +1,208 @@
+"""Keeping records for their retention period and no longer: the purge, its log, and holds.
+
+A record is due for deletion once its kind's current period (``extra.retention`` in
+``mkdocs.yml``, the numbers the published schedule shows) has passed since it was made, unless
+it is on hold (``records.due``). The purge deletes due records in short batches, each its own
+transaction, so that writers wait at most one batch; on PostgreSQL a batch skips rows another
+host's purge has locked, so purges on several hosts at once delete each record exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from sqlalchemy import Select, func, select
+
+from . import background, records, storage
+from .exc import ConfigError, NotFound
+from .registry import RECORD_KINDS
+from .schema import purge_log
+from .schema import records as table
+
+logger = logging.getLogger("consent_api.retention")
+
+#: Kinds a hold can keep: an ongoing relationship extends inquiries, never consent records.
+HOLDABLE = ("contact", "demo")
+
+
+def init_app(app: Flask) -> None:
+    size = app.config["PURGE_BATCH_SIZE"]
+    if not isinstance(size, int) or size < 1:
+        raise ConfigError(f"CONSENT_API_PURGE_BATCH_SIZE must be a whole number ≥ 1, not {size!r}")
+    background.register(app, "purge", "PURGE_INTERVAL", _purge_in_background)
+
+
+def due_counts(moment: dt.datetime | None = None) -> dict[str, int]:
+    """How many records of each kind the purge would delete at ``moment`` (default: now)."""
+    moment = moment or records.now()
+    with storage.reading() as connection:
+        return {
+            kind: int(connection.scalar(select(func.count()).where(records.due(kind, moment))) or 0)
+            for kind in RECORD_KINDS
+        }
+
+
+def due_ids(kind: str, moment: dt.datetime, size: int) -> Select[int]:
+    """The row ids of one batch of due records of ``kind``, locked for deletion."""
+    # SKIP LOCKED (PostgreSQL; SQLite serialises writers anyway): rows another host's purge is
+    # deleting right now are left to it, instead of both waiting on them and counting them.
+    return (
+        select(table.c.id)
+        .where(records.due(kind, moment))
+        .limit(size)
+        .with_for_update(skip_locked=True)
+    )
+
+
+def _purge_batch(kind: str, moment: dt.datetime, size: int) -> int:
+    with storage.transaction() as connection:
+        ids = connection.scalars(due_ids(kind, moment, size)).all()
+        return records.delete_ids(connection, ids).get("records", 0)
+
+
+def purge(moment: dt.datetime | None = None) -> dict[str, int]:
+    """Delete every record due at ``moment`` (default: now), log the run and scrub the files;
+    returns how many records of each kind this run deleted."""
+    started = records.now()
+    moment = moment or started
+    size: int = current_app.config["PURGE_BATCH_SIZE"]
+    sqlite = storage.get_engine().dialect.name == "sqlite"
+    deleted = dict.fromkeys(RECORD_KINDS, 0)
+    for kind in RECORD_KINDS:
+        while True:
+            began = time.monotonic()
+            count = _purge_batch(kind, moment, size)
+            deleted[kind] += count
+            if count < size:
+                break
+            if sqlite:
+                # SQLite has one write lock and no queue for it: leave it free as long as the
+                # batch held it, so a waiting writer's next retry finds it free.
+                time.sleep(time.monotonic() - began)
+    with storage.transaction() as connection:
+        connection.execute(
+            purge_log.insert(),
+            {"started_at": started, "finished_at": records.now(), "deleted": json.dumps(deleted)},
+        )
+    if any(deleted.values()):
+        logger.info("purge: %s", storage.scrub())
+    return deleted
+
+
+def _purge_in_background() -> None:
+    deleted = purge()
+    logger.info("purge: %s", _counts(deleted))
+
+
+def history(limit: int = 20) -> list[dict[str, Any]]:
+    """The most recent purge runs, newest first: times and counts per kind."""
+    query = select(purge_log).order_by(purge_log.c.id.desc()).limit(limit)
+    with storage.reading() as connection:
+        return [
+            {
+                "started_at": records.isoformat(row.started_at),
+                "finished_at": records.isoformat(row.finished_at),
+                "deleted": json.loads(row.deleted),
+            }
+            for row in connection.execute(query)
+        ]
+
+
+def _selection(public_id: str | None, email: str | None) -> Any:
+    if (public_id is None) == (email is None):
+        raise click.UsageError("give either a record's PUBLIC_ID or --email, not both")
+    if email is not None:
+        return table.c.subject == records.subject_of(email)
+    return table.c.public_id == public_id
+
+
+def hold(public_id: str | None, email: str | None, reason: str) -> list[records.Record]:
+    """Keep the live inquiries selected past their period, recording why and when."""
+    selected = [r for r in records.stored(_selection(public_id, email)) if _is_live(r)]
+    if public_id is not None and selected and selected[0].kind not in HOLDABLE:
+        raise NotFound(
+            f"{public_id} is a {selected[0].kind} record: only inquiries "
+            f"({', '.join(HOLDABLE)}) can be held; the schedule never extends the others."
+        )
+    selected = [record for record in selected if record.kind in HOLDABLE]
+    if not selected:
+        raise NotFound("No live inquiry matches: it never existed, or it is already due.")
+    values = {"hold": True, "hold_reason": reason, "held_at": records.now()}
+    return _set(selected, values)
+
+
+def release(public_id: str | None, email: str | None) -> list[records.Record]:
+    """Let normal expiry apply again to the held records selected."""
+    selected = [r for r in records.stored(_selection(public_id, email)) if r.hold]
+    if not selected:
+        raise NotFound("No record on hold matches.")
+    return _set(selected, {"hold": False, "hold_reason": None, "held_at": None})
+
+
+def _is_live(record: records.Record) -> bool:
+    return record.hold or records.due_at(record) > records.now()
+
+
+def _set(selected: list[records.Record], values: dict[str, Any]) -> list[records.Record]:
+    ids = [record.public_id for record in selected]
+    with storage.transaction() as connection:
+        connection.execute(table.update().where(table.c.public_id.in_(ids)).values(**values))
+    return records.stored(table.c.public_id.in_(ids))
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{kind} {count}" for kind, count in counts.items())
+
+
+@click.command("purge")
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+@click.option("--history", "show_history", is_flag=True, help="Show the log of purge runs.")
+@with_appcontext
+def purge_command(dry_run: bool, show_history: bool) -> None:
+    """Delete every record past its retention period and not on hold."""
+    if show_history:
+        for run in history():
+            click.echo(f"{run['started_at']}  deleted {_counts(run['deleted'])}")
+        return
+    if dry_run:
+        click.echo(f"would delete {_counts(due_counts())} (dry run: nothing deleted)")
+        return
+    click.echo(f"deleted {_counts(purge())}")
+
+
+def _print(records_: list[records.Record], verb: str) -> None:
+    for record in records_:
+        due = records.isoformat(records.due_at(record))
+        click.echo(f"{verb} {record.kind} {record.public_id} (due {due})")
+
+
+@click.command("hold")
+@click.argument("public_id", required=False)
+@click.option("--email", help="Hold every inquiry from this email address.")
+@click.option("--reason", required=True, help="Why: the ongoing relationship, a ticket.")
+@with_appcontext
+def hold_command(public_id: str | None, email: str | None, reason: str) -> None:
+    """Keep inquiries of an ongoing relationship past their retention period."""
+    try:
+        _print(hold(public_id, email, reason), "held")
+    except NotFound as error:
+        raise click.ClickException(error.message) from error
+
+
+@click.command("release")
+@click.argument("public_id", required=False)
+@click.option("--email", help="Release every held inquiry from this email address.")
+@with_appcontext
+def release_command(public_id: str | None, email: str | None) -> None:
+    """End a hold: the records are deleted once their period has passed."""
+    try:
+        _print(release(public_id, email), "released")
+    except NotFound as error:
+        raise click.ClickException(error.message) from error

@@ -1,0 +1,70 @@
+// The contact and demo forms with JavaScript: sent as JSON, the service's messages shown beside
+// their fields, the button disabled while sending. Without this script the same forms post as
+// plain HTML and the service answers with pages.
+for (const form of document.querySelectorAll("form[data-inquiry-form]")) {
+  const button = form.querySelector("button[type=submit]");
+  const summary = form.querySelector(".cc-form__summary");
+  const status = form.querySelector(".cc-form__status");
+  const token = form.elements.form_token;
+
+  const freshToken = async () => {
+    try {
+      const response = await fetch(form.dataset.tokenUrl, { credentials: "same-origin" });
+      if (response.ok) token.value = (await response.json()).form_token;
+    } catch {
+      // Sending will say the form could not be verified, and fetch a token then.
+    }
+  };
+
+  const showErrors = (message, fields = {}) => {
+    for (const control of form.querySelectorAll("[aria-describedby]")) {
+      const error = document.getElementById(control.getAttribute("aria-describedby"));
+      const text = fields[control.name];
+      error.textContent = text || "";
+      error.hidden = !text;
+      control.closest(".cc-form__field").classList.toggle("cc-form__field--invalid", !!text);
+      if (text) control.setAttribute("aria-invalid", "true");
+      else control.removeAttribute("aria-invalid");
+    }
+    const paragraph = document.createElement("p");
+    paragraph.textContent = message;
+    summary.replaceChildren(paragraph);
+    summary.hidden = false;
+    const first = Object.keys(fields).map((name) => form.elements[name]).find(Boolean);
+    (first || summary).focus();
+  };
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    button.disabled = true;
+    status.textContent = "Sending…";
+    try {
+      const response = await fetch(form.action, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify(Object.fromEntries(new FormData(form))),
+      });
+      const body = await response.json();
+      status.textContent = "";
+      if (response.ok) {
+        const done = document.createElement("p");
+        done.className = "cc-form__done";
+        done.setAttribute("role", "status");
+        done.textContent = body.message;
+        form.replaceWith(done);
+        return;
+      }
+      const { code, message, fields } = body.error;
+      if (code === "invalid") showErrors("Please correct the fields marked below.", fields);
+      else showErrors(message);
+      if (code === "form_token") await freshToken();
+    } catch {
+      status.textContent = "";
+      showErrors("The form could not be sent. Check your connection and try again.");
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  if (!token.value) freshToken();
+}

@@ -1,0 +1,63 @@
+"""The form pages as the service serves them: the built page, a fresh token, kept input."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import time_machine
+from flask.testing import FlaskClient
+from inquiry_support import post
+
+TOKEN = re.compile(r'name="form_token" value="([^"]*)"')
+
+
+def test_form_pages_are_the_built_pages_with_a_fresh_token_each(
+    client: FlaskClient, built_site: Path
+) -> None:
+    for path in ("/contact/", "/demo/"):
+        first, second = client.get(path), client.get(path)
+        assert first.status_code == 200
+        assert first.headers["Cache-Control"] == "no-store"
+        policy = (built_site / "csp.txt").read_text(encoding="utf-8").strip()
+        assert first.headers["Content-Security-Policy"] == policy
+        assert '<nav class="md-tabs"' in first.text  # the site's own page, header and all
+        tokens = TOKEN.findall(first.text) + TOKEN.findall(second.text)
+        assert len(tokens) == 2 and all(tokens) and tokens[0] != tokens[1]
+
+
+def test_built_form_pages_carry_no_token_and_say_what_is_done_with_the_data(
+    built_site: Path,
+) -> None:
+    for name in ("contact", "demo"):
+        page = (built_site / name / "index.html").read_text(encoding="utf-8")
+        assert TOKEN.findall(page) == [""]
+        assert 'href="../legal/privacy/"' in page and 'href="../legal/retention/"' in page
+        assert f'action="/api/{name}"' in page
+
+
+def test_errors_and_input_come_back_on_the_form_page(client: FlaskClient) -> None:
+    answer = post(client, "demo", plain=True, phone="12", organization="Clinic <b>&</b>")
+    page = client.get(answer.headers["Location"])
+    assert page.status_code == 200
+    assert "Enter a phone number of 7 to 15 digits" in page.text
+    assert 'value="Clinic &lt;b&gt;&amp;&lt;/b&gt;"' in page.text
+    assert 'aria-invalid="true"' in page.text
+    assert '<option value="group" selected>' in page.text
+    assert TOKEN.findall(page.text)[0]
+
+
+def test_kept_input_expires(client: FlaskClient) -> None:
+    answer = post(client, plain=True, email="nope")
+    with time_machine.travel(time.time() + 3600):
+        page = client.get(answer.headers["Location"]).text
+    assert "Your earlier input has expired" in page
+    assert "Ada Lovelace" not in page
+
+
+def test_a_forged_reference_is_not_shown(client: FlaskClient) -> None:
+    page = client.get("/contact/thanks/?ref=forged.reference")
+    assert page.status_code == 200
+    assert "reference ID" not in page.text
+    assert "Thank you" in page.text

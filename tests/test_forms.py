@@ -1,0 +1,92 @@
+"""The form declarations and their rules: what a visitor may send, and what they are told."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from inquiry_support import CONTACT, DEMO
+from pydantic import ValidationError
+
+from consent_api.forms import ContactInquiry, DemoRequest, Inquiry
+
+
+def problems(model: type[Inquiry], body: dict[str, Any]) -> dict[str, str]:
+    try:
+        model.model_validate(body, strict=True)
+    except ValidationError as error:
+        return {str(problem["loc"][0]): problem["msg"] for problem in error.errors()}
+    return {}
+
+
+def test_values_are_normalised_before_they_are_stored() -> None:
+    inquiry = ContactInquiry.model_validate(
+        {
+            **CONTACT,
+            "name": "  Zoe\u0308 Ng ",
+            "email": "Ada@Example.COM",
+            "organization": "  ",
+            "message": "line one\r\nline two\ttabbed",
+        },
+        strict=True,
+    )
+    assert inquiry.stored() == {
+        "name": "Zoë Ng",
+        "email": "Ada@example.com",
+        "organization": None,
+        "topic": "general",
+        "message": "line one\nline two\ttabbed",
+    }
+
+
+def test_stored_payload_holds_the_declared_fields_only() -> None:
+    inquiry = DemoRequest.model_validate({**DEMO, "form_token": "t", "website": ""}, strict=True)
+    assert set(inquiry.stored()) == {
+        "name",
+        "email",
+        "organization",
+        "role",
+        "phone",
+        "organization_type",
+        "message",
+    }
+
+
+@pytest.mark.parametrize(
+    ("model", "changes", "field", "message"),
+    [
+        (ContactInquiry, {"name": ""}, "name", "Enter your name."),
+        (ContactInquiry, {"name": None}, "name", "Enter your name."),
+        (ContactInquiry, {"email": "ada@"}, "email", "Enter a valid email address"),
+        (ContactInquiry, {"email": "a" * 250 + "@x.io"}, "email", "at most 254 characters"),
+        (ContactInquiry, {"topic": "sales"}, "topic", "Choose one of the options for topic."),
+        (ContactInquiry, {"topic": ""}, "topic", "Choose a topic."),
+        (ContactInquiry, {"message": " \n "}, "message", "Enter your message."),
+        (ContactInquiry, {"message": "x" * 3001}, "message", "at most 3000 characters"),
+        (ContactInquiry, {"message": "bell\x07"}, "message", "control characters"),
+        (ContactInquiry, {"name": "line\nbreak"}, "name", "control characters"),
+        (ContactInquiry, {"name": "lone \ud800"}, "name", "control characters"),
+        (ContactInquiry, {"name": 42}, "name", "Name must be text."),
+        (ContactInquiry, {"extra": "x"}, "extra", "Extra inputs are not permitted"),
+        (DemoRequest, {"organization": ""}, "organization", "Enter your organization."),
+        (DemoRequest, {"phone": "12345"}, "phone", "7 to 15 digits"),
+        (DemoRequest, {"phone": "call me"}, "phone", "7 to 15 digits"),
+        (DemoRequest, {"organization_type": "x"}, "organization_type", "Choose one"),
+    ],
+)
+def test_bad_input_gets_a_message_for_its_field(
+    model: type[Inquiry], changes: dict[str, Any], field: str, message: str
+) -> None:
+    body = {**(CONTACT if model is ContactInquiry else DEMO), **changes}
+    found = problems(model, body)
+    assert list(found) == [field]
+    assert message in found[field]
+
+
+def test_missing_fields_get_the_same_message_as_empty_ones() -> None:
+    assert problems(ContactInquiry, {}) == {
+        "name": "Enter your name.",
+        "email": "Enter your email address.",
+        "topic": "Choose a topic.",
+        "message": "Enter your message.",
+    }
