@@ -22,8 +22,10 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) ## Create .venv/ and install the project with its test tools
 
-build: setup ## Build the site into site/ (strict: any warning fails)
+build: setup ## Build the site into site/ (strict: any warning fails), gzip copies beside
 	$(BIN)/mkdocs build --strict
+	@# Publishing, not authoring: servers send these .gz copies (WhiteNoise, nginx gzip_static).
+	$(BIN)/python -m whitenoise.compress --quiet --no-brotli site
 
 run: build ## Build the site and serve site and API on http://127.0.0.1:8000/
 	@# The embedded, single-machine mode: without a secret it signs with the development key.
