@@ -2,28 +2,30 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export NO_MKDOCS_2_WARNING := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup build run serve-docs test lint format fuzz bench clean
+.PHONY: help setup build run serve-docs test lint format fuzz lock audit bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
 setup: $(STAMP) ## Create .venv/ and install the project with its test tools
 
-build: setup ## Build the site into site/ (strict: any warning fails)
+build: setup ## Build the site into site/ (strict: any warning fails), gzip copies beside
 	$(BIN)/mkdocs build --strict
+	@# Publishing, not authoring: servers send these .gz copies (WhiteNoise, nginx gzip_static).
+	$(BIN)/python -m whitenoise.compress --quiet --no-brotli site
 
 run: build ## Build the site and serve site and API on http://127.0.0.1:8000/
 	@# The embedded, single-machine mode: without a secret it signs with the development key.
@@ -46,6 +48,19 @@ test: lint ## Run every test (browser tests need /usr/bin/chromium)
 
 fuzz: setup ## Schemathesis against the OpenAPI document: thousands of cases per endpoint
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-2000} $(BIN)/pytest -p no:cacheprovider tests/test_schemathesis.py
+
+lock: ## Re-resolve the dependencies into requirements.lock (in a throwaway environment)
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet -e '.[test]'
+	{ sed -n '1,2p' requirements.lock; .lock-venv/bin/python -m pip freeze --exclude-editable; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock
+	rm -rf .lock-venv
+
+audit: setup ## pip-audit of requirements.lock (needs the vulnerability database online)
+	$(BIN)/python -m pip install --quiet pip-audit
+	$(BIN)/pip-audit --requirement requirements.lock --no-deps --disable-pip
 
 # Lighthouse, pinned in bench/package-lock.json, installed into bench/node_modules/ (git-ignored).
 BENCH_NODE := bench/node_modules/.installed

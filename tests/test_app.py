@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import subprocess
 from pathlib import Path
@@ -152,3 +153,12 @@ def test_rate_limited_api_answer_is_json_429_with_retry_after(
     assert response.status_code == 429
     assert response.json["error"]["code"] == "rate_limited"
     assert response.headers["Retry-After"] == "30"
+
+
+def test_site_is_sent_gzipped_to_browsers_that_accept_it(client: FlaskClient) -> None:
+    plain = client.get("/platform/")
+    packed = client.get("/platform/", headers={"Accept-Encoding": "gzip, br"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    assert gzip.decompress(packed.data) == plain.data
+    assert len(packed.data) < len(plain.data) / 2

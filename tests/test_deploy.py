@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -140,3 +141,10 @@ def test_systemd_units_are_valid(unit: str, tmp_path: Path) -> None:
         if "/srv/carecaller" not in line and "/etc/carecaller" not in line
     ]
     assert problems == [], result.stderr
+
+
+def test_nginx_sends_the_prebuilt_gzip_copies(proxy: str) -> None:
+    request = urllib.request.Request(proxy + "/platform/", headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(request) as response:
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert b"Platform" in gzip.decompress(response.read())
