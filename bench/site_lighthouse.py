@@ -1,10 +1,10 @@
 """Lighthouse on every built page, mobile and desktop, beside a plain mkdocs-material baseline.
 
-The real site is built as ``make build`` builds it and served by ``consent-api serve``. The
-baseline is a generated one-page site with the same theme settings and Material's own consent
-banner, served by the same server so that headers and compression are the same. Every page runs
-once per preset; the baseline runs at the start, the middle and the end, and its median is the
-reference. Lighthouse clears the cache before each run, so the bytes are a first visit's.
+The real site is built and published as ``make build`` does it (strict build, gzip copies) and
+served by ``consent-api serve``. The baseline is a generated one-page site with the same theme
+settings and Material's own consent banner, published and served the same way, so that headers
+and compression are the same. Every page runs once per preset; the baseline runs at the start,
+the middle and the end, and its median is the reference. Lighthouse clears the cache before each run, so the bytes are a first visit's.
 """
 
 from __future__ import annotations
@@ -97,14 +97,19 @@ def _baseline(work: Path) -> Path:
 
 
 def _build(config: Path, site_dir: Path) -> str:
-    argv: list[str | Path] = [BIN / "mkdocs", "build", "--strict", "-f", config, "-d", site_dir]
+    """Build and publish as ``make build`` does: strict build, then gzip copies beside."""
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    done = subprocess.run(
-        argv, cwd=config.parent, env=env, capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"{command_line(argv)} failed:\n{done.stderr[-3000:]}")
-    return command_line(argv)
+    steps: list[list[str | Path]] = [
+        [BIN / "mkdocs", "build", "--strict", "-f", config, "-d", site_dir],
+        [BIN / "python", "-m", "whitenoise.compress", "--quiet", "--no-brotli", site_dir],
+    ]
+    for argv in steps:
+        done = subprocess.run(
+            argv, cwd=config.parent, env=env, capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{command_line(argv)} failed:\n{done.stderr[-3000:]}")
+    return " && ".join(command_line(argv) for argv in steps)
 
 
 def _pages(site: Path) -> list[str]:
