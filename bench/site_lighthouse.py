@@ -4,7 +4,8 @@ The real site is built and published as ``make build`` does it (strict build, gz
 served by ``consent-api serve``. The baseline is a generated one-page site with the same theme
 settings and Material's own consent banner, published and served the same way, so that headers
 and compression are the same. Every page runs once per preset; the baseline runs at the start,
-the middle and the end, and its median is the reference. Lighthouse clears the cache before each run, so the bytes are a first visit's.
+the middle and the end, and its median is the reference. Lighthouse clears the cache before
+each run, so the bytes are a first visit's.
 """
 
 from __future__ import annotations
