@@ -8,7 +8,7 @@ PORT ?= 8000
 export NO_MKDOCS_2_WARNING := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup build run serve-docs test lint format fuzz lock audit clean
+.PHONY: help setup build run serve-docs test lint format fuzz lock audit bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -61,6 +61,15 @@ lock: ## Re-resolve the dependencies into requirements.lock (in a throwaway envi
 audit: setup ## pip-audit of requirements.lock (needs the vulnerability database online)
 	$(BIN)/python -m pip install --quiet pip-audit
 	$(BIN)/pip-audit --requirement requirements.lock --no-deps --disable-pip
+
+# Lighthouse, pinned in bench/package-lock.json, installed into bench/node_modules/ (git-ignored).
+BENCH_NODE := bench/node_modules/.installed
+$(BENCH_NODE): bench/package.json bench/package-lock.json
+	cd bench && npm ci --no-audit --no-fund
+	touch $@
+
+bench: setup $(BENCH_NODE) ## Run the benchmarks, write bench/results/report.md (BENCH_QUICK=1: smaller)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean: ## Remove build output and caches (keeps instance/ data)
 	rm -rf site .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,301 @@
+"""What every benchmark shares: paths, the machine description, servers, HTTP, statistics."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import shlex
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = ROOT / "bench"
+RESULTS = BENCH_DIR / "results"
+#: The virtualenv's bin/ folder (mkdocs, consent-api, gunicorn), whatever ran this module.
+BIN = Path(sys.executable).parent
+#: BENCH_QUICK=1: much smaller counts, for developing the benchmarks themselves.
+QUICK = os.environ.get("BENCH_QUICK", "") not in {"", "0"}
+#: Gunicorn's settings for both sides of every service comparison (the deployment's 2 workers).
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+THREADS = int(os.environ.get("BENCH_THREADS", "4"))
+
+Result = dict[str, Any]
+
+
+class Unavailable(Exception):
+    """What a benchmark measures does not exist on this branch yet; the report says so."""
+
+
+def pick(full: int, quick: int) -> int:
+    """``full`` normally, ``quick`` under ``BENCH_QUICK=1``."""
+    return quick if QUICK else full
+
+
+def machine() -> dict[str, Any]:
+    """Where the figures came from: cores, CPU model, memory, load, software, commit."""
+    model = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    memory_gib = 0.0
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory_gib = round(int(line.split()[1]) / 1024 / 1024, 1)
+    commit = subprocess.run(
+        ["git", "describe", "--always", "--dirty"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return {
+        "cores": os.cpu_count(),
+        "cpu": model,
+        "memory_gib": memory_gib,
+        "kernel": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "load_average": [round(value, 2) for value in os.getloadavg()],
+        "commit": commit,
+    }
+
+
+def describe_machine(info: Mapping[str, Any]) -> str:
+    """One line: ``2 cores, AMD EPYC, 23.4 GiB``."""
+    return f"{info['cores']} cores, {info['cpu']}, {info['memory_gib']} GiB"
+
+
+def median(values: Sequence[float]) -> float:
+    return float(statistics.median(values)) if values else float("nan")
+
+
+def command_line(argv: Sequence[str | Path], env: Mapping[str, str] | None = None) -> str:
+    """A command as a reader would type it from the checkout: relative paths, env first."""
+    prefix = [f"{name}={shlex.quote(value)}" for name, value in (env or {}).items()]
+    text = " ".join([*prefix, shlex.join(str(arg) for arg in argv)])
+    return text.replace(f"{ROOT}/", "")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def http(
+    method: str, url: str, body: bytes | None = None, content_type: str = "application/json"
+) -> tuple[int, bytes]:
+    """Status and body of one request; an HTTP error status is an answer, not an exception."""
+    request = urllib.request.Request(url, data=body, method=method)
+    if body is not None:
+        request.add_header("Content-Type", content_type)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def rss_kib(pid: int) -> int:
+    """Resident set size of one process, in KiB (0 if it is gone)."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def children(pid: int) -> list[int]:
+    """The direct child processes of ``pid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            # The command name may hold spaces and parentheses: split after the last ')'.
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return sorted(found)
+
+
+class Server:
+    """A server process of ours (gunicorn master and its workers), started and stopped by id."""
+
+    def __init__(
+        self,
+        argv: Sequence[str | Path],
+        *,
+        env: Mapping[str, str],
+        ready_path: str,
+        port: int,
+        log: Path,
+    ) -> None:
+        self.argv = [str(arg) for arg in argv]
+        self.env = dict(env)
+        self.ready_path = ready_path
+        self.port = port
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.argv,
+                cwd=ROOT,
+                env={**os.environ, **self.env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.argv[0]} exited at start:\n{self.log_tail()}")
+            with contextlib.suppress(OSError):
+                status, _ = http("GET", self.url + self.ready_path)
+                if status < 500:
+                    return
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"{self.argv[0]} did not answer in {timeout:.0f}s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 20) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+    def pids(self) -> list[int]:
+        """The master process and its workers."""
+        if self.process is None or self.process.poll() is not None:
+            return []
+        return [self.process.pid, *children(self.process.pid)]
+
+    def wait_for_workers(self, count: int, timeout: float = 30) -> list[int]:
+        """The master and its ``count`` workers, once all of them have been forked."""
+        deadline = time.monotonic() + timeout
+        while len(self.pids()) < count + 1 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return self.pids()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        # The server runs in a session of its own (start_new_session), so its process group is
+        # exactly the master and the workers it forked.
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def __enter__(self) -> Server:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+def gunicorn_options(port: int) -> list[str]:
+    """The command-line form of the settings ``consent_api.serve`` gives gunicorn."""
+    return [
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(WORKERS),
+        "--threads",
+        str(THREADS),
+        "--worker-class",
+        "gthread",
+        "--graceful-timeout",
+        "5",
+    ]
+
+
+def service_server(name: str, env: Mapping[str, str], port: int | None = None) -> Server:
+    """``consent-api serve`` with the benchmark's worker and thread counts."""
+    port = port or free_port()
+    argv: list[str | Path] = [
+        BIN / "consent-api",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(WORKERS),
+        "--threads",
+        str(THREADS),
+    ]
+    env = {"CONSENT_API_ENV": "development", **env}
+    return Server(
+        argv, env=env, ready_path="/api/health", port=port, log=RESULTS / "logs" / f"{name}.log"
+    )
+
+
+def bare_server(name: str, port: int | None = None) -> Server:
+    """The bare Flask app of ``bench/bare_app.py`` under the same gunicorn settings."""
+    port = port or free_port()
+    argv: list[str | Path] = [BIN / "gunicorn", *gunicorn_options(port), "bench.bare_app:app"]
+    return Server(
+        argv, env={}, ready_path="/health", port=port, log=RESULTS / "logs" / f"{name}.log"
+    )
+
+
+def save(name: str, result: Result) -> Path:
+    """Write a benchmark's raw result to ``bench/results/<name>.json``."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
+    return path
+
+
+@contextlib.contextmanager
+def stopwatch() -> Iterator[list[float]]:
+    """``with stopwatch() as elapsed:`` leaves the seconds taken in ``elapsed[0]``."""
+    elapsed: list[float] = []
+    started = time.perf_counter()
+    try:
+        yield elapsed
+    finally:
+        elapsed.append(time.perf_counter() - started)
+
+
+def target(name: str, goal: str, measured: str, passed: bool | None) -> dict[str, Any]:
+    """One target of the issue: what it asks, what was measured, and whether it is met."""
+    return {"name": name, "goal": goal, "measured": measured, "passed": passed}
+
+
+def new_result(name: str, title: str) -> Result:
+    return {
+        "name": name,
+        "title": title,
+        "status": "ok",
+        "reason": "",
+        "quick": QUICK,
+        "machine": machine(),
+        "started_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "commands": [],
+        "targets": [],
+    }
