@@ -6,6 +6,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+import yaml
 from conftest import ROOT, mkdocs_build
 from sitecheck import css_urls, html_pages, is_external, parse, parse_fragment
 
@@ -85,3 +86,13 @@ def test_every_internal_link_resolves(built_site: Path) -> None:
             if not _target(built_site, page, href).exists():
                 broken.append((str(page.relative_to(built_site)), href))
     assert broken == []
+
+
+@pytest.mark.parametrize(
+    "page", sorted(str(p.relative_to(ROOT / "docs")) for p in (ROOT / "docs").rglob("*.md"))
+)
+def test_every_front_matter_is_valid_yaml(page: str) -> None:
+    # MkDocs shows broken front matter as page text instead of failing: catch it here.
+    text = (ROOT / "docs" / page).read_text(encoding="utf-8")
+    if text.startswith("---\n"):
+        assert isinstance(yaml.safe_load(text.split("---\n", 2)[1]), dict), page
