@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the service: configuration, storage, the API blueprints and the static site."""
+    # Imported here, not at the top: the site build imports this package's declarations
+    # (policy, registry, forms) and should not pay for loading the service.
+    from flask import Flask
+
     from . import (
         access_log,
         config,

@@ -18,46 +18,14 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, redirect, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from jinja2 import Environment, PackageLoader, select_autoescape
 from werkzeug.wrappers import Response
 
 from . import form_tokens, registry, signing, static_site
 from .exc import ApiError, BadReceipt, ValidationFailed
+from .form_markup import REFERENCE_MARKER, render_form, templates
 from .forms import CONTACT, FORMS, Form
 
 bp = Blueprint("form_pages", __name__)
-
-_templates = Environment(
-    loader=PackageLoader("consent_api", "templates"), autoescape=select_autoescape(["html"])
-)
-REFERENCE_MARKER = "<!--inquiry-reference-->"
-
-
-def root_of(page: str) -> str:
-    """The relative URL of the site's root from a page's URL (``contact/`` -> ``../``)."""
-    return "../" * page.strip("/").count("/") + ("../" if page.strip("/") else "")
-
-
-def render_form(
-    form: Form,
-    *,
-    api_base: str,
-    token: str = "",
-    values: Mapping[str, Any] | None = None,
-    errors: Mapping[str, str] | None = None,
-    message: str = "",
-) -> str:
-    """The form's HTML, between its markers; used by the build and by the service."""
-    return _templates.get_template("inquiry_form.html").render(
-        form=form,
-        root=root_of(form.page),
-        action=f"{api_base}/{form.kind}",
-        token_url=f"{api_base}/form-token",
-        token=token,
-        values={name: value for name, value in (values or {}).items() if isinstance(value, str)},
-        errors=dict(errors or {}),
-        message=message,
-    )
 
 
 def _state_serializer() -> URLSafeTimedSerializer:
@@ -126,7 +94,7 @@ def _thanks_page(form: Form) -> Response:
         except BadReceipt:
             reference = ""
     if reference:
-        fragment = _templates.get_template("inquiry_reference.html").render(reference=reference)
+        fragment = templates.get_template("inquiry_reference.html").render(reference=reference)
         page = page.replace(REFERENCE_MARKER, fragment, 1)
     return _html(page)
 

@@ -12,7 +12,6 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
 from pydantic import Field as Schema
 from pydantic_core import PydanticCustomError
@@ -156,6 +155,9 @@ def clean(field: Field, value: object) -> str | None:
     if len(text) > field.max_length:
         raise _invalid(f"{field.label} must be at most {field.max_length} characters.")
     if field.control == "email":
+        # Imported on first use: the site build reads these declarations, never an email.
+        from email_validator import EmailNotValidError, validate_email
+
         try:
             text = validate_email(text, check_deliverability=False).normalized
         except EmailNotValidError as error:

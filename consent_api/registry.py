@@ -13,10 +13,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from flask import Flask, current_app
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 from .exc import ConfigError
 from .policy import PolicyVersion, current_version, load_versions
@@ -156,5 +158,7 @@ def init_app(app: Flask) -> None:
 
 def get(app: Flask | None = None) -> Registry:
     """The registry of the current (or given) app."""
+    from flask import current_app  # the site build uses this module without Flask
+
     registry: Registry = (app or current_app).extensions[EXTENSION]
     return registry

@@ -13,7 +13,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from consent_api.form_pages import REFERENCE_MARKER, render_form
+from consent_api.form_markup import REFERENCE_MARKER, render_form
 from consent_api.forms import FORMS, Form
 
 
