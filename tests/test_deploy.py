@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, LiveServer, free_port
 
+from consent_api import registry
+
 DEPLOY = ROOT / "deploy"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
@@ -148,3 +150,28 @@ def test_nginx_sends_the_prebuilt_gzip_copies(proxy: str) -> None:
     with urllib.request.urlopen(request) as response:
         assert response.headers["Content-Encoding"] == "gzip"
         assert b"Platform" in gzip.decompress(response.read())
+
+
+def test_a_consent_post_through_nginx_is_recorded_and_its_receipt_verifies(proxy: str) -> None:
+    reg = registry.load(ROOT / "mkdocs.yml")
+    body = {
+        "consent_id": None,
+        "choices": {"necessary": True, **{name: True for name in reg.categories}},
+        "action": "accept_all",
+        "policy_version": reg.current_version().id,
+        "banner_fingerprint": reg.banner_fingerprint,
+        "gpc": False,
+        "page": "/",
+    }
+    request = urllib.request.Request(
+        proxy + "/api/consent",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Sec-GPC": "1"},
+    )
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 201
+        receipt = json.load(response)["receipt"]
+    with urllib.request.urlopen(f"{proxy}/api/consent/{receipt}") as response:
+        shown = json.load(response)
+    assert shown["choices"] == body["choices"]
+    assert shown["gpc"] is True  # the Sec-GPC header crossed the proxy
