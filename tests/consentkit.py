@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from consent_api.registry import Registry
+
 #: Where the banner keeps the choice and the records not yet accepted by the service.
 CHOICE = "cc.consent"
 PENDING = "cc.consent.pending"
@@ -124,3 +126,17 @@ class Visitor:
             [CHOICE, changes],
         )
         self.page.reload()
+
+
+def consent_body(reg: Registry, *, accept: bool = False) -> dict[str, Any]:
+    """A valid ``POST /api/consent`` body for the site ``reg`` describes: every optional
+    category refused (or, with ``accept``, granted), under the newest policy version."""
+    return {
+        "consent_id": None,
+        "choices": {"necessary": True, **{name: accept for name in reg.categories}},
+        "action": "accept_all" if accept else "reject_all",
+        "policy_version": reg.version_ids[-1],
+        "banner_fingerprint": reg.banner_fingerprint,
+        "gpc": False,
+        "page": "/",
+    }

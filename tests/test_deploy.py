@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, LiveServer, free_port
+from consentkit import consent_body
 
 from consent_api import registry
 
@@ -153,16 +154,7 @@ def test_nginx_sends_the_prebuilt_gzip_copies(proxy: str) -> None:
 
 
 def test_a_consent_post_through_nginx_is_recorded_and_its_receipt_verifies(proxy: str) -> None:
-    reg = registry.load(ROOT / "mkdocs.yml")
-    body = {
-        "consent_id": None,
-        "choices": {"necessary": True, **{name: True for name in reg.categories}},
-        "action": "accept_all",
-        "policy_version": reg.current_version().id,
-        "banner_fingerprint": reg.banner_fingerprint,
-        "gpc": False,
-        "page": "/",
-    }
+    body = consent_body(registry.load(ROOT / "mkdocs.yml"), accept=True)
     request = urllib.request.Request(
         proxy + "/api/consent",
         data=json.dumps(body).encode(),

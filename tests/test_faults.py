@@ -8,23 +8,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from consentkit import consent_body
 from flask import Flask
 from tcpproxy import TcpProxy
 
 from consent_api import create_app, records, registry, storage
-
-
-def consent_body(app: Flask) -> dict[str, Any]:
-    reg = registry.get(app)
-    return {
-        "consent_id": None,
-        "choices": {"necessary": True, **{name: False for name in reg.categories}},
-        "action": "reject_all",
-        "policy_version": reg.version_ids[-1],
-        "banner_fingerprint": reg.banner_fingerprint,
-        "gpc": False,
-        "page": "/",
-    }
 
 
 def stored_ids(app: Flask) -> set[str]:
@@ -34,7 +22,7 @@ def stored_ids(app: Flask) -> set[str]:
 
 def test_full_disk_answers_503_stores_nothing_partial_and_recovers(app: Flask) -> None:
     client = app.test_client()
-    body = consent_body(app)
+    body = consent_body(registry.get(app))
     acknowledged = {client.post("/api/consent", json=body).json["record_id"]}
     engine = storage.get_engine(app)
     with engine.connect() as connection:
@@ -85,7 +73,7 @@ def test_postgres_outage_answers_503_then_recovers_without_restart(
     url, proxy = proxied_postgres
     app = create_app({**app_config, "DATABASE_URL": url, "AUTO_MIGRATE": True})
     client = app.test_client()
-    body = consent_body(app)
+    body = consent_body(registry.get(app))
     acknowledged = {client.post("/api/consent", json=body).json["record_id"]}
 
     proxy.cut()

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from conftest import LiveServer
+from consentkit import consent_body
 from flask import Flask
 from flask.testing import FlaskClient
 from inquiry_support import VALID, token
@@ -16,19 +17,6 @@ from inquiry_support import VALID, token
 from consent_api import records, registry
 
 INJECTION = "x\r\nBcc: victim@example.com\r\nX-Injected: 1"
-
-
-def consent_body(app: Flask) -> dict[str, Any]:
-    reg = registry.get(app)
-    return {
-        "consent_id": None,
-        "choices": {"necessary": True, **{name: False for name in reg.categories}},
-        "action": "reject_all",
-        "policy_version": reg.version_ids[-1],
-        "banner_fingerprint": reg.banner_fingerprint,
-        "gpc": False,
-        "page": "/",
-    }
 
 
 def nothing_stored(app: Flask) -> bool:
@@ -40,7 +28,9 @@ def nothing_stored(app: Flask) -> bool:
 def test_header_injection_in_every_consent_field_is_400(
     app: Flask, client: FlaskClient, field: str
 ) -> None:
-    response = client.post("/api/consent", json={**consent_body(app), field: INJECTION})
+    response = client.post(
+        "/api/consent", json={**consent_body(registry.get(app)), field: INJECTION}
+    )
     assert response.status_code == 400
     assert field in response.json["error"]["fields"]
     assert nothing_stored(app)

@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 import time_machine
-from conftest import BIN, LiveServer
+from conftest import BIN, ROOT, LiveServer
+from consentkit import consent_body
 from inquiry_support import VALID, SmtpServer
 
 from consent_api import create_app, records, registry, schema
@@ -102,19 +103,6 @@ def cluster(postgres_schema_url: str, redis_url: str, built_site: Path) -> Itera
         smtp.stop()
 
 
-def consent_body() -> dict[str, Any]:
-    reg = registry.load(Path(__file__).resolve().parent.parent / "mkdocs.yml")
-    return {
-        "consent_id": None,
-        "choices": {"necessary": True, **{name: True for name in reg.categories}},
-        "action": "accept_all",
-        "policy_version": reg.version_ids[-1],
-        "banner_fingerprint": reg.banner_fingerprint,
-        "gpc": False,
-        "page": "/",
-    }
-
-
 def inquiry(server: LiveServer) -> tuple[int, dict[str, Any]]:
     _, issued = call(f"{server.url}/api/form-token")
     return call(
@@ -125,7 +113,10 @@ def inquiry(server: LiveServer) -> tuple[int, dict[str, Any]]:
 def test_records_from_both_are_stored_and_verify_on_either(cluster: Cluster) -> None:
     made = []
     for server, _ in zip(cluster.both(), range(10), strict=False):
-        status, answer = call(f"{server.url}/api/consent", consent_body())
+        status, answer = call(
+            f"{server.url}/api/consent",
+            consent_body(registry.load(ROOT / "mkdocs.yml"), accept=True),
+        )
         assert status == 201, answer
         made.append((server, answer["receipt"]))
     for server, receipt in made:
