@@ -156,6 +156,13 @@ def app(app_config: dict[str, Any]) -> Iterator[Flask]:
 
 
 @pytest.fixture
+def ctx(app: Flask) -> Iterator[None]:
+    """An app context for tests that call the records API directly."""
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,12 +21,6 @@ from consent_api.schema import records as table
 def database_url(backend_url: str) -> str:
     # Every test here runs on SQLite and on PostgreSQL.
     return backend_url
-
-
-@pytest.fixture
-def ctx(app: Flask) -> Iterator[None]:
-    with app.app_context():
-        yield
 
 
 def store_consent(**overrides: Any) -> records.Record:

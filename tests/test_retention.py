@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +28,6 @@ LATER = dt.timedelta(days=400)  # past every kind's period in mkdocs.yml (395 da
 def database_url(backend_url: str) -> str:
     # Every test here runs on SQLite and on PostgreSQL.
     return backend_url
-
-
-@pytest.fixture
-def ctx(app: Flask) -> Iterator[None]:
-    with app.app_context():
-        yield
 
 
 def inquiry(email: str = "ada@example.org", kind: str = "contact") -> records.Record:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -23,12 +23,6 @@ from consent_api.schema import rights_requests
 def database_url(backend_url: str) -> str:
     # Every test here runs on SQLite and on PostgreSQL.
     return backend_url
-
-
-@pytest.fixture
-def ctx(app: Flask) -> Iterator[None]:
-    with app.app_context():
-        yield
 
 
 def inquiry(email: str, kind: str = "contact") -> records.Record:
