@@ -49,7 +49,7 @@ DEFAULTS: dict[str, Any] = {
     "FORM_TOKEN_MIN_SECONDS": 3,
     "FORM_TOKEN_MAX_SECONDS": 4 * 3600,
     "FORM_STATE_SECONDS": 30 * 60,
-    # Inquiries per client (Flask-Limiter's syntax), counted in RATELIMIT_STORAGE_URI:
+    # Inquiries per client (the limits library's syntax), counted in RATELIMIT_STORAGE_URI:
     # memory:// for one process, redis://host:6379 for several instances sharing one limit.
     "INQUIRY_RATE_LIMIT": "5 per minute;30 per hour",
     "RATELIMIT_STORAGE_URI": "memory://",

@@ -120,13 +120,12 @@ class ConsentRecord(BaseModel):
 
 
 @bp.post("/consent")
-@openapi.api.validate(
+@openapi.documented(
     json=ConsentRequest,
     resp=openapi.responses(
         HTTP_201=ConsentReceipt, HTTP_400=ErrorBody, HTTP_413=ErrorBody, HTTP_415=ErrorBody
     ),
     tags=["consent"],
-    skip_validation=True,
 )
 def record_choice() -> tuple[dict[str, Any], int]:
     """Record a cookie choice.
@@ -157,13 +156,12 @@ def record_choice() -> tuple[dict[str, Any], int]:
 
 
 @bp.get("/consent/<receipt>")
-@openapi.api.validate(
+@openapi.documented(
     resp=openapi.responses(
         HTTP_200=ConsentRecord, HTTP_400=ErrorBody, HTTP_404=ErrorBody, HTTP_409=ErrorBody
     ),
     tags=["consent"],
     path_parameter_descriptions={"receipt": "The receipt the POST answered."},
-    skip_validation=True,
 )
 def show_choice(receipt: str) -> dict[str, Any]:
     """Show what a receipt's record holds.
@@ -194,7 +192,7 @@ def _refine_document(spec: dict[str, Any]) -> None:
             }
             choices["required"] = [NECESSARY, *reg.categories]
             choices["additionalProperties"] = False
-            schema["properties"]["policy_version"]["enum"] = reg.version_ids
+            schema["properties"]["policy_version"]["enum"] = list(reg.version_ids)
 
 
 def init_app(app: Flask) -> None:

@@ -18,9 +18,7 @@ class Health(BaseModel):
 
 
 @bp.get("/health")
-@openapi.api.validate(
-    resp=openapi.responses(HTTP_200=Health), tags=["health"], skip_validation=True
-)
+@openapi.documented(resp=openapi.responses(HTTP_200=Health), tags=["health"])
 def health() -> dict[str, str]:
     """Whether the service and its database answer.
 

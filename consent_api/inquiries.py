@@ -102,7 +102,7 @@ def submit(form: Form, model: type[Inquiry]) -> Response:
 
 
 def _documented(model: type[Inquiry]) -> Callable[[View], View]:
-    decorator: Callable[[View], View] = openapi.api.validate(
+    decorator: Callable[[View], View] = openapi.documented(
         json=model,
         form=model,
         resp=openapi.responses(
@@ -113,7 +113,6 @@ def _documented(model: type[Inquiry]) -> Callable[[View], View]:
             HTTP_415=ErrorBody,
         ),
         tags=["inquiries"],
-        skip_validation=True,
     )
     return decorator
 

@@ -1,21 +1,37 @@
-"""A per-client limit on inquiries (Flask-Limiter), shared by every instance through Redis.
+"""A per-client limit on inquiries (the ``limits`` library), shared by every instance through Redis.
 
 Clients are counted by a keyed hash of their address, in the limiter's storage only
 (``RATELIMIT_STORAGE_URI``: process memory by default, Redis for several instances): the address
-itself is never stored, in Redis, the database or a log.
+itself is never stored, in Redis, the database or a log. Only the inquiry endpoints count; the
+limit costs the other requests nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+from dataclasses import dataclass
 
 from flask import Flask, current_app, request
-from flask_limiter import Limiter, RateLimitExceeded
+from limits import RateLimitItem, parse_many
+from limits.storage import Storage, storage_from_string
+from limits.strategies import FixedWindowRateLimiter
 
-from .exc import RateLimited
+from .exc import ConfigError, RateLimited
 
 EXTENSION = "consent_api.ratelimit"
+#: The name the inquiry limit's counts go under, after ``RATELIMIT_KEY_PREFIX``.
+SCOPE = "inquiries"
+logger = logging.getLogger("consent_api.ratelimit")
+
+
+@dataclass(frozen=True)
+class InquiryLimit:
+    limiter: FixedWindowRateLimiter
+    items: list[RateLimitItem]
+    prefix: str
+    swallow_errors: bool
 
 
 def client_key() -> str:
@@ -27,18 +43,42 @@ def client_key() -> str:
 
 
 def init_app(app: Flask) -> None:
-    # One limiter per app: tests and several apps in one process keep separate counts.
-    app.extensions[EXTENSION] = Limiter(client_key, app=app, default_limits=[])
+    # One storage per app: tests and several apps in one process keep separate counts.
+    try:
+        items = parse_many(app.config["INQUIRY_RATE_LIMIT"])
+    except ValueError as error:
+        raise ConfigError(
+            f"CONSENT_API_INQUIRY_RATE_LIMIT is not a rate limit like '5 per minute;30 per hour':"
+            f" {app.config['INQUIRY_RATE_LIMIT']!r}"
+        ) from error
+    store = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
+    if not isinstance(store, Storage):
+        raise ConfigError("CONSENT_API_RATELIMIT_STORAGE_URI must name a synchronous storage")
+    app.extensions[EXTENSION] = InquiryLimit(
+        FixedWindowRateLimiter(store),
+        items,
+        app.config["RATELIMIT_KEY_PREFIX"],
+        bool(app.config["RATELIMIT_SWALLOW_ERRORS"]),
+    )
 
 
 def check() -> None:
-    """Count one inquiry for this client; ``RateLimited`` (429) beyond ``INQUIRY_RATE_LIMIT``."""
-    limiter: Limiter = current_app.extensions[EXTENSION]
-    limit = limiter.shared_limit(current_app.config["INQUIRY_RATE_LIMIT"], scope="inquiries")
+    """Count one inquiry for this client; ``RateLimited`` (429) beyond ``INQUIRY_RATE_LIMIT``.
+
+    If the limit's storage fails, ``RATELIMIT_SWALLOW_ERRORS`` lets the inquiry through (and
+    logs why) rather than lose a lead; otherwise the error propagates.
+    """
+    limit: InquiryLimit = current_app.extensions[EXTENSION]
+    client = client_key()
     try:
-        with limit:
-            pass
-    except RateLimitExceeded as error:
+        # Every window counts the inquiry, as a shared limit of several windows does.
+        allowed = [limit.limiter.hit(item, limit.prefix, SCOPE, client) for item in limit.items]
+    except Exception:
+        if not limit.swallow_errors:
+            raise
+        logger.exception("the rate limit's storage failed; the inquiry is let through")
+        return
+    if not all(allowed):
         raise RateLimited(
             "Too many messages from your connection in a short time. Please try again later."
-        ) from error
+        )

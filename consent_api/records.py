@@ -162,11 +162,15 @@ def new(
     return replace(unsigned, signature=signing.sign(kind, unsigned.signed_message()))
 
 
-def insert(connection: Connection, record: Record) -> None:
-    """Add ``record`` in the caller's write transaction."""
+def _values(record: Record) -> dict[str, Any]:
     values = {name: getattr(record, name) for name in _FIELDS}
     values["payload"] = values.pop("payload_json")
-    connection.execute(table.insert(), values)
+    return values
+
+
+def insert(connection: Connection, record: Record) -> None:
+    """Add ``record`` in the caller's write transaction."""
+    connection.execute(table.insert(), _values(record))
 
 
 def store(
@@ -182,7 +186,7 @@ def store(
     Raises ``StorageUnavailable`` if the record could not be committed.
     """
     record = new(kind, payload, policy_version, subject_email=subject_email, consent_id=consent_id)
-    storage.write(lambda connection: insert(connection, record))
+    storage.insert(table, _values(record))
     return record
 
 

@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,20 +69,22 @@ class Registry:
     #: Where the site's forms post (``extra.api_base``): this service's /api/, seen by the site.
     api_base: str = "/api"
 
-    @property
-    def categories(self) -> list[str]:
+    # Cached: the declarations do not change while the registry lives, and every consent
+    # post asks for these.
+    @cached_property
+    def categories(self) -> tuple[str, ...]:
         """The optional consent categories, in the order the banner shows them."""
-        return list(self.consent.get("cookies") or {})
+        return tuple(self.consent.get("cookies") or {})
 
-    @property
+    @cached_property
     def banner_fingerprint(self) -> str:
         """A hash of the banner's text and categories: a change re-prompts every visitor."""
         canonical = json.dumps(self.consent, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
-    @property
-    def version_ids(self) -> list[str]:
-        return [version.id for version in self.versions]
+    @cached_property
+    def version_ids(self) -> tuple[str, ...]:
+        return tuple(version.id for version in self.versions)
 
     def current_version(self, today: dt.date | None = None) -> PolicyVersion:
         return current_version(self.versions, today or dt.datetime.now(dt.UTC).date())

@@ -1,16 +1,16 @@
 """Response headers that keep the site and the API hard to misuse, and proxy trust.
 
-The same headers go on API answers (``after_request``) and on the static site, which WhiteNoise
+The same headers go on Flask's answers (``SecureHeaders``) and on the static site, which WhiteNoise
 serves before Flask sees the request (``static_headers``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 PERMISSIONS_POLICY = ", ".join(
@@ -27,6 +27,9 @@ PERMISSIONS_POLICY = ", ".join(
         "usb",
     )
 )
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 #: The file the site build writes with the Content-Security-Policy of the static pages.
 CSP_FILE = "csp.txt"
@@ -72,21 +75,47 @@ def static_headers(app: Flask) -> Callable[[Any, str, str], None]:
     return add
 
 
-def init_app(app: Flask) -> None:
-    """Secure every Flask response (API answers, redirects, the site's 404 page)."""
-    headers = base_headers(app)
-    csp = site_csp(app)
+class SecureHeaders:
+    """WSGI middleware: the headers of ``base_headers`` on every Flask response (API answers,
+    redirects, form pages, the site's 404 page), plus the API's own CSP and ``no-store`` under
+    ``/api/``, or the site's CSP on HTML. A header the response already has is left as it is.
 
-    @app.after_request
-    def secure(response: Response) -> Response:
-        for name, value in headers.items():
-            response.headers.setdefault(name, value)
-        if request.path.startswith("/api/"):
-            response.headers.setdefault("Content-Security-Policy", API_CSP)
-            response.headers.setdefault("Cache-Control", "no-store")
-        elif csp and response.mimetype == "text/html":
-            response.headers.setdefault("Content-Security-Policy", csp)
-        return response
+    Added to the header list as the response starts, it costs a request almost nothing.
+    """
+
+    def __init__(self, app: WSGIApp, headers: dict[str, str], csp: str | None) -> None:
+        self.app = app
+        self.site = [(name.lower(), name, value) for name, value in headers.items()]
+        api = {**headers, "Content-Security-Policy": API_CSP, "Cache-Control": "no-store"}
+        self.api = [(name.lower(), name, value) for name, value in api.items()]
+        self.csp = csp
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        is_api = environ.get("PATH_INFO", "").startswith("/api/")
+
+        def secure(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            present = {name.lower(): value for name, value in headers}
+            for lower, name, value in self.api if is_api else self.site:
+                if lower not in present:
+                    headers.append((name, value))
+            if (
+                not is_api
+                and self.csp
+                and "content-security-policy" not in present
+                and present.get("content-type", "").split(";")[0].strip() == "text/html"
+            ):
+                headers.append(("Content-Security-Policy", self.csp))
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, secure)
+
+
+def init_app(app: Flask) -> None:
+    """Secure every Flask response; call before the static site wraps the app, which adds
+    the same headers to the files it serves itself (``static_headers``)."""
+    app.wsgi_app = SecureHeaders(  # type: ignore[method-assign]
+        app.wsgi_app, base_headers(app), site_csp(app)
+    )
 
 
 def trust_proxies(app: Flask) -> None:

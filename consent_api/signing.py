@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from functools import lru_cache
 
 from flask import current_app
 from itsdangerous import BadSignature, Signer, URLSafeSerializer
@@ -16,18 +17,32 @@ from itsdangerous import BadSignature, Signer, URLSafeSerializer
 from .exc import BadReceipt
 
 
-def _keys() -> Sequence[str]:
-    keys: list[str] = current_app.config["SECRET_KEYS"]
-    return keys
+def _keys() -> tuple[str, ...]:
+    keys: Sequence[str] = current_app.config["SECRET_KEYS"]
+    return tuple(keys)
 
 
 def _record_signer(kind: str) -> Signer:
-    return Signer(_keys(), salt=f"consent_api.record.{kind}", digest_method=hashlib.sha256)
+    return _signer(kind, _keys())
 
 
 def _receipt_serializer(kind: str) -> URLSafeSerializer:
+    return _serializer(kind, _keys())
+
+
+# One signer per kind and key list, made once: the keys are the cache key, so a changed
+# configuration (another app, a rotated key) gets signers of its own.
+@lru_cache(maxsize=64)
+def _signer(kind: str, keys: tuple[str, ...]) -> Signer:
+    return Signer(list(keys), salt=f"consent_api.record.{kind}", digest_method=hashlib.sha256)
+
+
+@lru_cache(maxsize=64)
+def _serializer(kind: str, keys: tuple[str, ...]) -> URLSafeSerializer:
     return URLSafeSerializer(
-        _keys(), salt=f"consent_api.receipt.{kind}", signer_kwargs={"digest_method": hashlib.sha256}
+        list(keys),
+        salt=f"consent_api.receipt.{kind}",
+        signer_kwargs={"digest_method": hashlib.sha256},
     )
 
 

@@ -8,6 +8,9 @@ serves every request that arrived while the previous commit was on its way to di
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from flask import Flask, current_app
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import schema
@@ -50,6 +53,45 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+class WriteLock:
+    """A queue for SQLite's one write lock that every process of the service joins.
+
+    SQLite has no queue of its own: a writer that finds the lock taken sleeps in its busy
+    handler (1, 2, 5 … 100 ms) and retries, so under load a commit can wait many times longer
+    than the commit it waited for. Here a writer first takes an exclusive ``flock`` on a file
+    beside the database; the kernel wakes the next writer the moment the previous one lets go.
+    Each holder opens the file itself, so threads of one process queue like processes do. On
+    PostgreSQL, or an in-memory database, it does nothing.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        database = engine.url.database if engine.dialect.name == "sqlite" else None
+        memory = not database or database == ":memory:" or "mode=memory" in str(engine.url)
+        self.path = None if memory else f"{database}-writer"
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        if self.path is None:
+            yield
+            return
+        descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)  # waits in the kernel, without the GIL
+            yield
+        finally:
+            os.close(descriptor)  # closing lets go of the lock
+
+
+@contextmanager
+def begin_write(engine: Engine, lock: WriteLock | None = None) -> Iterator[Connection]:
+    """A write transaction that commits when the block ends, holding the write lock (queued
+    behind other writers of every process) from before BEGIN until after COMMIT."""
+    with (lock or WriteLock(engine)).held():
+        connection = engine.connect().execution_options(sqlite_immediate=True)
+        with connection, connection.begin():
+            yield connection
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url`` with the pragmas this service relies on."""
     if url.startswith("sqlite"):
@@ -65,7 +107,9 @@ _SQLITE_FULL = 13
 _PG_DISK_FULL = "53100"
 
 
-def _is_full(error: SQLAlchemyError) -> bool:
+def _is_full(error: SQLAlchemyError | OSError) -> bool:
+    if isinstance(error, OSError):
+        return error.errno == errno.ENOSPC
     orig = getattr(error, "orig", None)
     return (
         getattr(orig, "sqlite_errorcode", None) == _SQLITE_FULL
@@ -77,7 +121,7 @@ def _is_full(error: SQLAlchemyError) -> bool:
 def _unavailable_on_error() -> Iterator[None]:
     try:
         yield
-    except SQLAlchemyError as error:
+    except (SQLAlchemyError, OSError) as error:  # OSError: the write lock's file
         current_app.logger.error("database error: %s", error)
         if _is_full(error):
             raise StorageUnavailable(
@@ -89,7 +133,10 @@ def _unavailable_on_error() -> Iterator[None]:
 
 @dataclass
 class _Write(Generic[T]):
-    work: Callable[[Connection], T]
+    """One writer's part of a batch: ``work`` to run, or ``rows`` to insert with the others'."""
+
+    work: Callable[[Connection], T] | None = None
+    rows: tuple[Table, dict[str, Any]] | None = None
     done: bool = False
     result: Any = None
     error: BaseException | None = None
@@ -97,15 +144,27 @@ class _Write(Generic[T]):
 
 @dataclass
 class GroupCommit:
-    """Runs concurrent writes in shared transactions: the first waiting writer leads a batch."""
+    """Runs concurrent writes in shared transactions: the first waiting writer leads a batch.
+
+    Rows given to ``insert`` go into the batch's transaction as one multi-row insert per table
+    (one statement for the whole batch), before the batch's other work runs.
+    """
 
     engine: Engine
+    writer: WriteLock
     _lock: threading.Condition = field(default_factory=threading.Condition)
     _pending: list[_Write[Any]] = field(default_factory=list)
     _leading: bool = False
+    #: The leaders' connection: one leader at a time uses it (``_leading``).
+    _connection: Connection | None = None
 
     def run(self, work: Callable[[Connection], T]) -> T:
-        item: _Write[T] = _Write(work)
+        return self._join(_Write(work=work))  # type: ignore[no-any-return]
+
+    def insert(self, table: Table, values: dict[str, Any]) -> None:
+        self._join(_Write(rows=(table, values)))
+
+    def _join(self, item: _Write[Any]) -> Any:
         with self._lock:
             self._pending.append(item)
             while self._leading and not item.done:
@@ -117,15 +176,23 @@ class GroupCommit:
             self._commit(batch)
         if item.error is not None:
             raise item.error
-        return item.result  # type: ignore[no-any-return]
+        return item.result
+
+    def close(self) -> None:
+        """Close the leaders' connection (when no batch is running); the next batch opens one."""
+        with self._lock:
+            while self._leading:
+                self._lock.wait()
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
 
     def _commit(self, batch: list[_Write[Any]]) -> None:
         error: BaseException | None = None
         results: list[Any] = []
         try:
-            connection = self.engine.connect().execution_options(sqlite_immediate=True)
-            with connection, connection.begin():
-                results = [item.work(connection) for item in batch]
+            with self.writer.held():
+                results = self._transaction(batch)
         except BaseException as failure:  # handed to every writer of the batch, re-raised there
             error = failure
         with self._lock:
@@ -135,22 +202,48 @@ class GroupCommit:
             self._leading = False
             self._lock.notify_all()
 
+    def _transaction(self, batch: list[_Write[Any]]) -> list[Any]:
+        """Run the batch in one transaction on the leaders' own connection, kept open between
+        batches; a connection the database dropped (a restart) is replaced and the batch, which
+        did not commit, runs once more on the new one."""
+        rows: dict[Table, list[dict[str, Any]]] = {}
+        for item in batch:
+            if item.rows is not None:
+                rows.setdefault(item.rows[0], []).append(item.rows[1])
+        for attempt in (1, 2):
+            if self._connection is None:
+                connection = self.engine.connect().execution_options(sqlite_immediate=True)
+                self._connection = connection
+            try:
+                with self._connection.begin():
+                    for table, values in rows.items():
+                        self._connection.execute(table.insert(), values)
+                    return [item.work(self._connection) if item.work else None for item in batch]
+            except BaseException as failure:
+                self._connection.close()
+                self._connection = None
+                if attempt == 1 and getattr(failure, "connection_invalidated", False):
+                    continue
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
 
 @dataclass
 class Storage:
     engine: Engine
+    writer: WriteLock
     group: GroupCommit
 
 
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
-    app.extensions[EXTENSION] = Storage(engine, GroupCommit(engine))
+    writer = WriteLock(engine)
+    app.extensions[EXTENSION] = Storage(engine, writer, GroupCommit(engine, writer))
     if app.config["AUTO_MIGRATE"]:
         try:
-            connection = engine.connect().execution_options(sqlite_immediate=True)
-            with connection, connection.begin():
+            with begin_write(engine, writer) as connection:
                 schema.migrate(connection)
-        except SQLAlchemyError as error:
+        except (SQLAlchemyError, OSError) as error:
             # Start anyway: health answers 503 and says why, instead of the process dying.
             app.logger.error("cannot migrate the database at start-up: %s", error)
 
@@ -160,11 +253,19 @@ def get_engine(app: Flask | None = None) -> Engine:
     return storage.engine
 
 
+def dispose(app: Flask) -> None:
+    """Close every connection this app holds (the pool's and the group commit's); the next
+    write or read opens new ones."""
+    storage: Storage = app.extensions[EXTENSION]
+    storage.group.close()
+    storage.engine.dispose()
+
+
 def after_fork(app: Flask) -> None:
     """Drop connections and locks inherited from a parent process (gunicorn forks workers)."""
     storage: Storage = app.extensions[EXTENSION]
     storage.engine.dispose(close=False)
-    storage.group = GroupCommit(storage.engine)
+    storage.group = GroupCommit(storage.engine, storage.writer)
 
 
 def write(work: Callable[[Connection], T]) -> T:
@@ -178,13 +279,20 @@ def write(work: Callable[[Connection], T]) -> T:
         return storage.group.run(work)
 
 
+def insert(table: Table, values: dict[str, Any]) -> None:
+    """Insert one row and return once it is durably committed: a ``write`` whose row shares a
+    single insert statement with the rows of the other writers of its batch."""
+    storage: Storage = current_app.extensions[EXTENSION]
+    with _unavailable_on_error():
+        storage.group.insert(table, values)
+
+
 @contextmanager
 def transaction() -> Iterator[Connection]:
     """A write transaction of its own, for work that must not share one (migrations, purges)."""
-    with _unavailable_on_error():
-        connection = get_engine().connect().execution_options(sqlite_immediate=True)
-        with connection, connection.begin():
-            yield connection
+    storage: Storage = current_app.extensions[EXTENSION]
+    with _unavailable_on_error(), begin_write(storage.engine, storage.writer) as connection:
+        yield connection
 
 
 @contextmanager
@@ -211,11 +319,13 @@ def scrub(*, full_vacuum: bool = False) -> str:
     ``VACUUM`` rebuilds away: ``full_vacuum`` runs one (erasure does); otherwise it runs once
     free pages pile up. On PostgreSQL this does nothing (see the README).
     """
-    engine = get_engine()
+    storage: Storage = current_app.extensions[EXTENSION]
+    engine = storage.engine
     if engine.dialect.name != "sqlite":
         return "nothing to do on PostgreSQL"
     done = []
-    with _unavailable_on_error():
+    # Writers queue behind the vacuum and the checkpoint, as behind any write.
+    with _unavailable_on_error(), storage.writer.held():
         # The driver connection in autocommit: VACUUM and checkpoints cannot run in a transaction.
         connection = engine.raw_connection()
         try:

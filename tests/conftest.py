@@ -152,7 +152,7 @@ def app(app_config: dict[str, Any]) -> Iterator[Flask]:
     app = create_app(app_config)
     yield app
     # Closed before the PostgreSQL schema is dropped, which would otherwise wait for them.
-    storage.get_engine(app).dispose()
+    storage.dispose(app)
 
 
 @pytest.fixture

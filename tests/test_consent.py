@@ -124,7 +124,7 @@ def test_unmigrated_database_is_503_not_500(app_config: dict[str, Any]) -> None:
     health = client.get("/api/health")
     assert health.status_code == 503
     assert "consent-api migrate" in health.json["error"]["message"]
-    storage.get_engine(app).dispose()
+    storage.dispose(app)
 
 
 # Every rejection: (what is wrong, the body, the status, the code, the field named).

@@ -33,7 +33,7 @@ def test_full_disk_answers_503_stores_nothing_partial_and_recovers(app: Flask) -
         dbapi_connection.execute(f"PRAGMA max_page_count = {pages}")
 
     sa.event.listen(engine, "connect", no_room)
-    engine.dispose()
+    storage.dispose(app)
     refusals = []
     for _ in range(2000):
         response = client.post("/api/consent", json=body)
@@ -49,7 +49,7 @@ def test_full_disk_answers_503_stores_nothing_partial_and_recovers(app: Flask) -
     assert stored_ids(app) == acknowledged
 
     sa.event.remove(engine, "connect", no_room)
-    engine.dispose()
+    storage.dispose(app)
     response = client.post("/api/consent", json=body)
     assert response.status_code == 201
     acknowledged.add(response.json["record_id"])
@@ -90,4 +90,4 @@ def test_postgres_outage_answers_503_then_recovers_without_restart(
     assert stored_ids(app) == acknowledged
     with app.app_context():
         assert records.verify_all().failed == []
-    storage.get_engine(app).dispose()
+    storage.dispose(app)

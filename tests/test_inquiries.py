@@ -125,7 +125,7 @@ def test_honeypot_gets_the_usual_answer_but_nothing_is_stored_or_queued(
         assert set(trapped.json) == set(real.json)
     assert len(stored(app)) == 1
     assert len(queued(app)) == 1
-    storage.get_engine(app).dispose()
+    storage.dispose(app)
 
 
 def test_a_token_too_fresh_is_refused(app: Flask, client: FlaskClient) -> None:
@@ -160,7 +160,7 @@ def test_a_used_token_is_refused_by_another_instance(
     assert post(client, form_token=used).status_code == 201
     assert post(other.test_client(), form_token=used).status_code == 400
     assert len(stored(app)) == 1
-    storage.get_engine(other).dispose()
+    storage.dispose(other)
 
 
 @pytest.mark.parametrize(
@@ -189,7 +189,7 @@ def test_a_token_signed_with_another_key_is_refused(
     response = post(client, form_token=token(stranger.test_client()))
     assert response.status_code == 400
     assert stored(app) == []
-    storage.get_engine(stranger).dispose()
+    storage.dispose(stranger)
 
 
 def test_rate_limit_refuses_a_client_that_sends_too_many(app_config: dict[str, Any]) -> None:
@@ -203,7 +203,7 @@ def test_rate_limit_refuses_a_client_that_sends_too_many(app_config: dict[str, A
     elsewhere = app.test_client()
     elsewhere.environ_base["REMOTE_ADDR"] = "192.0.2.9"
     assert post(elsewhere).status_code == 201  # counted per client
-    storage.get_engine(app).dispose()
+    storage.dispose(app)
 
 
 def test_notification_is_queued_with_the_record_when_smtp_is_configured(
@@ -217,7 +217,7 @@ def test_notification_is_queued_with_the_record_when_smtp_is_configured(
     response = post(notifying.test_client(), "demo")
     [row] = queued(app)
     assert (row.record_id, row.kind) == (response.json["reference"], "demo")
-    storage.get_engine(notifying).dispose()
+    storage.dispose(notifying)
 
 
 def test_the_token_endpoint_says_when_its_token_may_be_used(client: FlaskClient) -> None:

@@ -110,7 +110,7 @@ def test_two_deliverers_at_once_send_each_notification_once(
     assert sum(result.sent for result in results) == 6
     sent = [email["Subject"].split("(")[1].rstrip(")") for email in smtp.inbox.messages]
     assert sorted(sent) == sorted(references)
-    storage.get_engine(other).dispose()
+    storage.dispose(other)
 
 
 def test_erasing_a_record_drops_its_pending_notification(app: Flask, client: FlaskClient) -> None:

@@ -34,4 +34,4 @@ def test_instances_sharing_redis_share_one_limit_without_storing_addresses(
     assert not any("127.0.0.1" in key for key in keys)
     server.delete(*keys)
     for instance in (first, second):
-        storage.get_engine(instance).dispose()
+        storage.dispose(instance)

@@ -192,7 +192,7 @@ def test_adding_a_key_keeps_old_records_verifiable_and_removing_it_fails_loudly(
     assert new_record.public_id not in result.output
     assert "no longer in SECRET_KEYS" in result.output
     for each in (old, rotated, removed):
-        storage.get_engine(each).dispose()
+        storage.dispose(each)
 
 
 FOOTPRINTS = {

@@ -151,7 +151,7 @@ def test_two_purges_at_once_delete_each_record_once(app_config: dict[str, Any]) 
     with app.app_context():
         assert len(retention.history()) == 2
         assert all(record.is_authentic() for record in records.stored())
-    storage.get_engine(app).dispose()
+    storage.dispose(app)
 
 
 def test_in_process_purge_runs_at_start_and_can_be_switched_off(
@@ -170,7 +170,7 @@ def test_in_process_purge_runs_at_start_and_can_be_switched_off(
     finally:
         stop.set()
     assert stored_ids(app) == set()
-    storage.get_engine(app).dispose()
+    storage.dispose(app)
 
 
 def site_config(tmp_path: Path, contact_days: int) -> Path:
@@ -193,4 +193,4 @@ def test_a_shorter_period_applies_to_records_already_stored(
         with pytest.raises(NotFound):
             records.get(old.public_id)
         assert retention.purge()["contact"] == 1
-    storage.get_engine(shorter).dispose()
+    storage.dispose(shorter)

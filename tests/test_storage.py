@@ -26,7 +26,7 @@ def bare_app(app_config: dict[str, Any]) -> Any:
     """An app on an empty database that nothing has migrated."""
     app = create_app({**app_config, "AUTO_MIGRATE": False})
     yield app
-    storage.get_engine(app).dispose()
+    storage.dispose(app)
 
 
 def test_migrate_creates_the_schema_once(bare_app: Flask) -> None:
@@ -95,6 +95,56 @@ def test_a_failed_batch_fails_every_writer_in_it(app: Flask) -> None:
 def test_a_write_answers_with_the_result_of_its_work(app: Flask) -> None:
     with app.app_context():
         assert storage.write(lambda connection: connection.scalar(sa.text("SELECT 41 + 1"))) == 42
+
+
+def test_sqlite_writers_of_every_process_queue_behind_the_write_lock(
+    app_config: dict[str, Any], tmp_path: Any
+) -> None:
+    # Another process holding the lock file (here: another app, as a second gunicorn worker
+    # would) keeps this one's write waiting; it lands as soon as the lock is let go.
+    config = {**app_config, "DATABASE_URL": f"sqlite:///{tmp_path / 'queue.sqlite3'}"}
+    writer, other = create_app(config), create_app(config)
+    holder = storage.WriteLock(storage.get_engine(other))
+    assert holder.path == str(tmp_path / "queue.sqlite3-writer")
+    landed = threading.Event()
+
+    def write() -> None:
+        with writer.app_context():
+            records.store("consent", {"n": 1}, "2026-03-24")
+        landed.set()
+
+    with holder.held():
+        thread = threading.Thread(target=write)
+        thread.start()
+        assert not landed.wait(0.5)
+    assert landed.wait(10)
+    thread.join()
+    with other.app_context():
+        assert len(records.of_kind("consent")) == 1
+    storage.dispose(writer)
+    storage.dispose(other)
+
+
+@pytest.mark.postgres
+def test_a_write_after_postgresql_dropped_the_connection_still_lands(
+    app_config: dict[str, Any], postgres_schema_url: str, postgres_url: str
+) -> None:
+    app = create_app({**app_config, "DATABASE_URL": postgres_schema_url, "AUTO_MIGRATE": True})
+    with app.app_context():
+        storage.write(schema.migrate)
+        records.store("consent", {"n": 1}, "2026-03-24")
+        # The group commit keeps its connection between batches. The server ends it (a
+        # restart, an idle timeout): the next write replaces it instead of answering 503.
+        group = app.extensions[storage.EXTENSION].group
+        pid = group._connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        group._connection.rollback()
+        admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        admin.dispose()
+        records.store("consent", {"n": 2}, "2026-03-24")
+        assert len(records.of_kind("consent")) == 2
+    storage.dispose(app)
 
 
 def test_migrations_from_several_hosts_at_once_apply_once(bare_app: Flask) -> None:
