@@ -28,6 +28,9 @@ from .schema import records as table
 
 logger = logging.getLogger("consent_api.retention")
 
+#: Between two batches on SQLite: long enough for the writers queued behind a batch to take the
+#: write lock before the next batch does.
+PAUSE_SECONDS = 0.002
 #: Kinds a hold can keep: an ongoing relationship extends inquiries, never consent records.
 HOLDABLE = ("contact", "demo")
 
@@ -77,15 +80,14 @@ def purge(moment: dt.datetime | None = None) -> dict[str, int]:
     deleted = dict.fromkeys(RECORD_KINDS, 0)
     for kind in RECORD_KINDS:
         while True:
-            began = time.monotonic()
             count = _purge_batch(kind, moment, size)
             deleted[kind] += count
             if count < size:
                 break
             if sqlite:
-                # SQLite has one write lock and no queue for it: leave it free as long as the
-                # batch held it, so a waiting writer's next retry finds it free.
-                time.sleep(time.monotonic() - began)
+                # Writers queue for SQLite's write lock (storage.WriteLock): a moment's pause
+                # lets the ones that queued during the batch go first.
+                time.sleep(PAUSE_SECONDS)
     with storage.transaction() as connection:
         connection.execute(
             purge_log.insert(),

@@ -34,8 +34,11 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     # WAL lets readers run beside the writer; FULL makes a commit durable before it returns;
     # secure_delete overwrites deleted content (and freed pages) so erased data leaves the file.
+    # auto_vacuum first: it takes effect only in a new, empty file (or at the next VACUUM).
+    # Incremental: the purge gives free pages back in short steps instead of one long VACUUM.
     cursor = dbapi_connection.cursor()
     for pragma in (
+        "auto_vacuum=INCREMENTAL",
         "journal_mode=WAL",
         "synchronous=FULL",
         "busy_timeout=5000",
@@ -302,11 +305,16 @@ def reading() -> Iterator[Connection]:
         yield connection
 
 
-#: ``scrub`` vacuums once free pages are this share of the file, and at least this many. Free
-#: pages hold no data (secure_delete zeroes them) and new records reuse them: the vacuum gives
-#: the space back after a pile-up (a shortened period, a long outage), and writers wait for it.
+#: ``scrub`` gives free pages back to the file system once they are this share of the file, and
+#: at least this many. Free pages hold no data (secure_delete zeroes them) and new records reuse
+#: them: giving them back is for the space after a pile-up (a shortened period, a long outage).
 VACUUM_FREE_SHARE = 0.25
 VACUUM_MIN_FREE_PAGES = 256
+#: Free pages given back per step of an incremental vacuum: each step is one short write, so a
+#: writer waits for one step (a few milliseconds), never for the whole file.
+VACUUM_STEP_PAGES = 1024
+#: SQLite's ``auto_vacuum`` mode 2: free pages stay in the file until ``incremental_vacuum``.
+_INCREMENTAL = 2
 
 
 def scrub(*, full_vacuum: bool = False) -> str:
@@ -316,16 +324,17 @@ def scrub(*, full_vacuum: bool = False) -> str:
     ``wal_checkpoint(TRUNCATE)`` copies those pages into the database file and empties the WAL,
     where the rows' earlier versions were. A copy of a row can also survive in a page's unused
     space when the row was moved within the file (a hold rewrites it), which only a full
-    ``VACUUM`` rebuilds away: ``full_vacuum`` runs one (erasure does); otherwise it runs once
-    free pages pile up. On PostgreSQL this does nothing (see the README).
+    ``VACUUM`` rebuilds away: ``full_vacuum`` runs one (erasure does). Otherwise, once free
+    pages pile up, an incremental vacuum gives them back in short steps that writers queue
+    between. (A file made before incremental vacuum gets one full ``VACUUM`` instead, which
+    also converts it.) On PostgreSQL this does nothing (see the README).
     """
     storage: Storage = current_app.extensions[EXTENSION]
     engine = storage.engine
     if engine.dialect.name != "sqlite":
         return "nothing to do on PostgreSQL"
     done = []
-    # Writers queue behind the vacuum and the checkpoint, as behind any write.
-    with _unavailable_on_error(), storage.writer.held():
+    with _unavailable_on_error():
         # The driver connection in autocommit: VACUUM and checkpoints cannot run in a transaction.
         connection = engine.raw_connection()
         try:
@@ -336,10 +345,24 @@ def scrub(*, full_vacuum: bool = False) -> str:
 
             free = pragma("freelist_count")[0][0]
             pages = pragma("page_count")[0][0]
-            if full_vacuum or free >= max(VACUUM_MIN_FREE_PAGES, pages * VACUUM_FREE_SHARE):
-                cursor.execute("VACUUM")
+            pile_up = free >= max(VACUUM_MIN_FREE_PAGES, pages * VACUUM_FREE_SHARE)
+            incremental = pragma("auto_vacuum")[0][0] == _INCREMENTAL
+            if full_vacuum or (pile_up and not incremental):
+                # Writers queue behind the vacuum, as behind any write.
+                with storage.writer.held():
+                    cursor.execute("VACUUM")
                 done.append(f"vacuumed ({free} of {pages} pages were free)")
-            busy, _, _ = pragma("wal_checkpoint(TRUNCATE)")[0]
+            elif pile_up:
+                steps = 0
+                while pragma("freelist_count")[0][0] > 0 and steps * VACUUM_STEP_PAGES <= free:
+                    with storage.writer.held():
+                        # executescript steps the pragma to its end (execute stops after one
+                        # page: the pragma returns no rows, and the driver steps once).
+                        cursor.executescript(f"PRAGMA incremental_vacuum({VACUUM_STEP_PAGES});")
+                    steps += 1
+                done.append(f"gave {free} free pages of {pages} back in {steps} steps")
+            with storage.writer.held():
+                busy, _, _ = pragma("wal_checkpoint(TRUNCATE)")[0]
             done.append("WAL busy, checkpoint incomplete" if busy else "WAL checkpointed")
         finally:
             connection.close()

@@ -4,14 +4,16 @@ purge finds due rows through its index."""
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 import time_machine
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from consent_api import records, retention, storage
+from consent_api import create_app, records, retention, storage
 from consent_api.cli import cli
 
 VICTIM, OTHER = "erase-me.7f3a@example.org", "keep-me.91c2@example.org"
@@ -94,3 +96,42 @@ def test_purge_gives_free_pages_back_once_they_pile_up(
         assert retention.purge()["contact"] == 200
     assert pragma("freelist_count") == 0
     assert pragma("page_count") < before / 2
+
+
+def test_purge_gives_free_pages_back_in_steps_writers_can_queue_between(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(storage, "VACUUM_MIN_FREE_PAGES", 1)
+    monkeypatch.setattr(storage, "VACUUM_STEP_PAGES", 4)
+    with app.app_context(), time_machine.travel(records.now() - dt.timedelta(days=400)):
+        for n in range(200):
+            inquiry(f"person{n}@example.org")
+    with app.app_context(), caplog.at_level("INFO", logger="consent_api.retention"):
+        assert retention.purge()["contact"] == 200
+    with storage.get_engine(app).connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA auto_vacuum").scalar_one() == 2
+        assert connection.exec_driver_sql("PRAGMA freelist_count").scalar_one() == 0
+    # Many short holds of the write lock, not one long VACUUM.
+    [report] = [r.getMessage() for r in caplog.records if "free pages" in r.getMessage()]
+    steps = int(report.split(" back in ")[1].split()[0])
+    assert steps > 5, report
+    assert "vacuumed" not in report
+
+
+def test_a_file_made_before_incremental_vacuum_is_converted_by_its_next_vacuum(
+    app_config: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(storage, "VACUUM_MIN_FREE_PAGES", 1)
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as old:  # as the service made files before: no auto_vacuum
+        old.execute("CREATE TABLE earlier (x)")
+    app = create_app({**app_config, "DATABASE_URL": f"sqlite:///{path}"})
+    with app.app_context(), time_machine.travel(records.now() - dt.timedelta(days=400)):
+        for n in range(50):
+            inquiry(f"person{n}@example.org")
+    with app.app_context():
+        assert retention.purge()["contact"] == 50
+    with storage.get_engine(app).connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA auto_vacuum").scalar_one() == 2
+        assert connection.exec_driver_sql("PRAGMA freelist_count").scalar_one() == 0
+    storage.dispose(app)
