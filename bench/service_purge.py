@@ -1,11 +1,12 @@
 """Purge at scale on SQLite: 1,000,000 expired among 2,000,000 records, with a writer running.
 
 The records are loaded straight into the service's own schema (created by ``consent-api
-migrate``) with sqlite3's executemany, oldest first as the service would have written them: the
-first half created 400-800 days ago (expired for every kind), the second half within the last
-360 days (live). A thousand expired inquiries are on hold and must survive. While ``consent-api
-purge`` runs, a writer thread stores a consent record through the service's storage layer
-every 5 ms and times each write; the longest of those waits is the figure.
+migrate``) with sqlite3's executemany, oldest first as the service would have written them, with
+IDs made at each record's creation (``records.new_id``): the first half created 400-800 days
+ago (expired for every kind), the second half within the last 360 days (live). A thousand
+expired inquiries are on hold and must survive. While ``consent-api purge`` runs, a writer
+thread stores a consent record through the service's storage layer every 5 ms and times each
+write; the longest of those waits is the figure.
 """
 
 from __future__ import annotations
@@ -83,7 +84,9 @@ INQUIRY_PAYLOAD = (
 
 
 def _rows(count: int, oldest_days: float, newest_days: float, held: int) -> list[tuple[Any, ...]]:
-    """``count`` records created evenly between the two ages, oldest first; 90% consent."""
+    """``count`` records created evenly between the two ages, oldest first; 90% consent. Their
+    public and consent IDs are made as the service makes them, at the record's creation."""
+    new_id = importlib.import_module("consent_api.records").new_id
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     step = (oldest_days - newest_days) / max(count - 1, 1)
     rows = []
@@ -92,14 +95,15 @@ def _rows(count: int, oldest_days: float, newest_days: float, held: int) -> list
         created = now - dt.timedelta(days=oldest_days - index * step)
         expires = created + dt.timedelta(days=RETENTION_DAYS[kind])
         inquiry = kind != "consent"
+        made = created.replace(tzinfo=dt.UTC)
         rows.append(
             (
-                secrets.token_urlsafe(16),
+                new_id(made),
                 kind,
                 created.strftime(SQLITE_TIME),
                 expires.strftime(SQLITE_TIME),
                 "2026-03-24",
-                None if inquiry else secrets.token_urlsafe(16),
+                None if inquiry else new_id(made),
                 secrets.token_hex(32) if inquiry else None,
                 INQUIRY_PAYLOAD if inquiry else CONSENT_PAYLOAD,
                 SIGNATURE,

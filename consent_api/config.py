@@ -71,6 +71,9 @@ DEFAULTS: dict[str, Any] = {
     # Seconds between runs of the in-process purge in each serving process (the first run is at
     # start); 0 switches it off, for deployments that run `consent-api purge` from a timer.
     "PURGE_INTERVAL": 3600,
+    # Seconds between SQLite checkpoints in each serving process (copying the write-ahead log
+    # into the database file beside the writers); 0 leaves them to SQLite's own backstop.
+    "CHECKPOINT_INTERVAL": 1,
     # Records deleted per purge transaction: a writer waits at most one batch.
     "PURGE_BATCH_SIZE": 1000,
 }

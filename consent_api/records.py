@@ -10,6 +10,7 @@ is the expiry promised when the record was made; if the period in ``mkdocs.yml``
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import json
@@ -37,13 +38,25 @@ from . import registry, signing, storage
 from .exc import NotFound, RecordTampered
 from .schema import records as table
 
-#: A public ID or consent ID: 22 URL-safe characters, 128 random bits.
+#: A public ID or consent ID: 22 URL-safe characters (16 bytes).
 ID_PATTERN = r"^[A-Za-z0-9_-]{22}$"
 
 
-def new_id() -> str:
-    """A random, unguessable, URL-safe identifier (used for public IDs and consent IDs)."""
-    return secrets.token_urlsafe(16)
+def new_id(at: dt.datetime | None = None) -> str:
+    """An unguessable, URL-safe identifier made at ``at`` (default: now), for public IDs and
+    consent IDs: 16 bytes, the millisecond of its making (6 bytes, big-endian, as in UUIDv7)
+    then 80 random bits, in URL-safe base64 without padding.
+
+    IDs made close in time share their first characters, so they sit together in the indexes
+    on them: a new record's entries go at the end of the indexes instead of on a random page,
+    and the purge, which deletes the oldest records, rewrites a few pages of each index instead
+    of one per record. An ID tells its holder when it was made, which the receipt that carries
+    it says anyway. IDs made before this layout (128 random bits) keep working.
+    """
+    moment = at or now()
+    milliseconds = int(moment.timestamp() * 1000)
+    raw = milliseconds.to_bytes(6, "big") + secrets.token_bytes(10)
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
 def canonical_json(value: Any) -> str:
@@ -150,7 +163,7 @@ def new(
     created = now()
     unsigned = Record(
         kind=kind,
-        public_id=new_id(),
+        public_id=new_id(created),
         created_at=created,
         expires_at=created + registry.get().retention[kind].period,
         policy_version=policy_version,

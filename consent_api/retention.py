@@ -85,8 +85,10 @@ def purge(moment: dt.datetime | None = None) -> dict[str, int]:
             if count < size:
                 break
             if sqlite:
-                # Writers queue for SQLite's write lock (storage.WriteLock): a moment's pause
-                # lets the ones that queued during the batch go first.
+                # The batch's pages go into the database file beside the writers, not inside
+                # a later commit; writers queue for SQLite's write lock (storage.WriteLock),
+                # and a moment's pause lets the ones that queued during the batch go first.
+                storage.checkpoint()
                 time.sleep(PAUSE_SECONDS)
     with storage.transaction() as connection:
         connection.execute(

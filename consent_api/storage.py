@@ -21,11 +21,16 @@ from flask import Flask, current_app
 from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import schema
+from . import background, schema
 from .exc import StorageUnavailable
 
 EXTENSION = "consent_api.storage"
 T = TypeVar("T")
+
+
+#: WAL pages at which a commit checkpoints by itself (SQLite's default is 1,000): 40 MiB, several
+#: seconds of the heaviest load, which the checkpoint job keeps the log well below.
+AUTOCHECKPOINT_PAGES = 10_000
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -36,14 +41,19 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # secure_delete overwrites deleted content (and freed pages) so erased data leaves the file.
     # auto_vacuum first: it takes effect only in a new, empty file (or at the next VACUUM).
     # Incremental: the purge gives free pages back in short steps instead of one long VACUUM.
+    # Set only when it differs: setting it writes the file's header, which takes the write lock.
     cursor = dbapi_connection.cursor()
+    if cursor.execute("PRAGMA auto_vacuum").fetchone()[0] != _INCREMENTAL:
+        cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
     for pragma in (
-        "auto_vacuum=INCREMENTAL",
         "journal_mode=WAL",
         "synchronous=FULL",
         "busy_timeout=5000",
         "foreign_keys=ON",
         "secure_delete=ON",
+        # Checkpoints run beside the writers (``checkpoint``), not inside a commit that other
+        # writers queue behind; this is only the backstop if those stop.
+        f"wal_autocheckpoint={AUTOCHECKPOINT_PAGES}",
     ):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
@@ -89,10 +99,11 @@ class WriteLock:
 def begin_write(engine: Engine, lock: WriteLock | None = None) -> Iterator[Connection]:
     """A write transaction that commits when the block ends, holding the write lock (queued
     behind other writers of every process) from before BEGIN until after COMMIT."""
-    with (lock or WriteLock(engine)).held():
-        connection = engine.connect().execution_options(sqlite_immediate=True)
-        with connection, connection.begin():
-            yield connection
+    # Connected first: opening a connection (a process's first, above all) can take a while,
+    # and nobody should queue behind that.
+    connection = engine.connect().execution_options(sqlite_immediate=True)
+    with connection, (lock or WriteLock(engine)).held(), connection.begin():
+        yield connection
 
 
 def make_engine(url: str) -> Engine:
@@ -194,8 +205,7 @@ class GroupCommit:
         error: BaseException | None = None
         results: list[Any] = []
         try:
-            with self.writer.held():
-                results = self._transaction(batch)
+            results = self._transaction(batch)
         except BaseException as failure:  # handed to every writer of the batch, re-raised there
             error = failure
         with self._lock:
@@ -218,7 +228,7 @@ class GroupCommit:
                 connection = self.engine.connect().execution_options(sqlite_immediate=True)
                 self._connection = connection
             try:
-                with self._connection.begin():
+                with self.writer.held(), self._connection.begin():
                     for table, values in rows.items():
                         self._connection.execute(table.insert(), values)
                     return [item.work(self._connection) if item.work else None for item in batch]
@@ -240,6 +250,8 @@ class Storage:
 
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
+    if engine.dialect.name == "sqlite":
+        background.register(app, "checkpoint", "CHECKPOINT_INTERVAL", checkpoint)
     writer = WriteLock(engine)
     app.extensions[EXTENSION] = Storage(engine, writer, GroupCommit(engine, writer))
     if app.config["AUTO_MIGRATE"]:
@@ -367,6 +379,28 @@ def scrub(*, full_vacuum: bool = False) -> str:
         finally:
             connection.close()
     return ", ".join(done)
+
+
+def checkpoint() -> str:
+    """Copy what the SQLite write-ahead log holds into the database file, beside the writers.
+
+    A ``PASSIVE`` checkpoint takes no write lock: writers go on committing while it copies
+    pages and syncs the file. Run by every serving process every ``CHECKPOINT_INTERVAL``
+    seconds and by the purge after each batch, it keeps that work out of the commits that
+    acknowledge records (SQLite would otherwise checkpoint inside a commit, every 1,000 pages).
+    """
+    engine = get_engine()
+    if engine.dialect.name != "sqlite":
+        return "nothing to do on PostgreSQL"
+    with _unavailable_on_error():
+        connection = engine.raw_connection()
+        try:
+            busy, logged, copied = (
+                connection.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            )
+        finally:
+            connection.close()
+    return f"checkpointed {copied} of {logged} WAL pages" + (" (busy)" if busy else "")
 
 
 def ping() -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -256,3 +258,18 @@ def test_show_prints_a_record_and_refuses_an_unknown_id(app: Flask) -> None:
     missing = runner.invoke(cli, ["show", "no-such-record-id-here"])
     assert missing.exit_code == 1
     assert "No such record" in missing.output
+
+
+def test_ids_are_unguessable_and_sort_by_the_time_they_were_made() -> None:
+    start = dt.datetime(2026, 3, 24, 12, 0, tzinfo=dt.UTC)
+    ids = [records.new_id(start + dt.timedelta(minutes=10 * n)) for n in range(300)]
+    assert len(set(ids)) == len(ids)
+    assert all(re.fullmatch(records.ID_PATTERN, value) for value in ids)
+    decoded = [base64.urlsafe_b64decode(value + "==") for value in ids]
+    # The first 6 bytes are the millisecond the ID was made; the other 10 are random.
+    assert [int.from_bytes(raw[:6], "big") for raw in decoded] == [
+        int((start + dt.timedelta(minutes=10 * n)).timestamp() * 1000) for n in range(300)
+    ]
+    assert len({raw[6:] for raw in decoded}) == len(ids)
+    # Made in the same few hours, IDs share their first characters: neighbours in an index.
+    assert len({value[:4] for value in ids[:24]}) <= 2

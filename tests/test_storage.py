@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import Connection
 
-from consent_api import create_app, records, schema, storage
+from consent_api import background, create_app, records, schema, storage
 from consent_api.cli import cli
 from consent_api.exc import StorageUnavailable
 
@@ -162,3 +163,27 @@ def test_migrations_from_several_hosts_at_once_apply_once(bare_app: Flask) -> No
     assert applied == [migration.version for migration in schema.MIGRATIONS]
     with storage.get_engine(bare_app).connect() as connection:
         assert schema.current_version(connection) == schema.LATEST
+
+
+def test_a_serving_process_checkpoints_the_sqlite_log_beside_the_writers(
+    app_config: dict[str, Any], tmp_path: Any
+) -> None:
+    # SQLite's own checkpoint would run inside a commit once the log holds 1,000 pages; the
+    # service copies the log into the database file from a background job instead.
+    path = tmp_path / "checkpoint.sqlite3"
+    app = create_app(
+        {**app_config, "DATABASE_URL": f"sqlite:///{path}", "CHECKPOINT_INTERVAL": 0.1}
+    )
+    marker = "checkpoint-marker-5d1c"
+    with app.app_context():
+        records.store("consent", {"note": marker}, "2026-03-24")
+    assert marker.encode() not in path.read_bytes()  # only in the write-ahead log so far
+    stop = background.start(app)
+    try:
+        deadline = time.monotonic() + 10
+        while marker.encode() not in path.read_bytes() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+    assert marker.encode() in path.read_bytes()
+    storage.dispose(app)
