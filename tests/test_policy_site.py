@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import subprocess
 import time
@@ -216,6 +217,17 @@ def test_redline_between_later_versions_marks_only_their_change(site: Path) -> N
 
 def test_no_redline_page_for_the_first_version(site: Path) -> None:
     assert not (policy_page(site, PAST).parent / "changes").exists()
+
+
+def test_search_finds_the_policy_in_force_once_and_no_earlier_copy(site: Path) -> None:
+    """Every page loads the search index: each version's page and redline would add a copy of
+    the policy to it. Search leads to /legal/privacy/ and the history, which link the rest."""
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    pages = {doc["location"].split("#")[0] for doc in index["docs"]}
+    assert {"legal/privacy/", "legal/privacy/history/"} <= pages
+    assert not [page for page in pages if re.match(r"legal/privacy/\d{4}-", page)]
+    in_force = [doc for doc in index["docs"] if INSERTED in doc["text"]]
+    assert [doc["location"].split("#")[0] for doc in in_force] == ["legal/privacy/"]
 
 
 def test_feed_is_atom_with_one_entry_per_version(site: Path) -> None:

@@ -139,6 +139,11 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     policy = _state()
     src_uri = page.file.src_uri
+    if src_uri != INDEX and (policy.version_at(src_uri) or policy.changed_by(src_uri)):
+        # Search finds the policy at /legal/privacy/ and every version from the history. Each
+        # version's own page and redline would repeat the policy's text in the search index,
+        # which every page loads: one more copy per version.
+        page.meta["search"] = {**(page.meta.get("search") or {}), "exclude": True}
     version = policy.current if src_uri == INDEX else policy.version_at(src_uri)
     if version is None:
         return markdown
