@@ -6,6 +6,8 @@ pages at the same URLs with that region rendered again: with a fresh form token,
 page cannot carry, and, after a plain HTML post with errors, with the errors and the visitor's
 input. The input travels in the 303 redirect as a short-lived signed token (``?state=``); the
 access log never records query strings. The privacy-request thank-you page shows its reference.
+Being rendered per request, these pages are compressed here (Flask-Compress, by the client's
+``Accept-Encoding``); WhiteNoise sends the build's gzip copies of every other page.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, redirect, request
+from flask_compress import Compress
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
@@ -26,6 +29,7 @@ from .form_markup import REFERENCE_MARKER, render_form, templates
 from .forms import CONTACT, FORMS, Form
 
 bp = Blueprint("form_pages", __name__)
+compress = Compress()
 
 
 def _state_serializer() -> URLSafeTimedSerializer:
@@ -106,11 +110,16 @@ def thanks_url(form: Form, reference: str | None = None) -> str:
 
 
 for _form in FORMS.values():
-    bp.add_url_rule(f"/{_form.page}", _form.kind, partial(_form_page, _form))
-bp.add_url_rule(f"/{CONTACT.thanks}", "contact_thanks", partial(_thanks_page, CONTACT))
+    bp.add_url_rule(f"/{_form.page}", _form.kind, compress.compressed()(partial(_form_page, _form)))
+bp.add_url_rule(
+    f"/{CONTACT.thanks}", "contact_thanks", compress.compressed()(partial(_thanks_page, CONTACT))
+)
 
 
 def init_app(app: Flask) -> None:
+    # Only these pages: API answers are small, and the static files have their gzip copies.
+    app.config.setdefault("COMPRESS_REGISTER", False)
+    compress.init_app(app)
     app.register_blueprint(bp)
     # These pages exist as built files too; the service must answer them itself.
     dynamic = app.extensions.setdefault(static_site.DYNAMIC, set())

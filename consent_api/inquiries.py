@@ -18,7 +18,8 @@ from werkzeug.wrappers import Response
 
 from . import form_pages, form_tokens, openapi, outbox, ratelimit, records, registry, storage
 from .exc import ApiError
-from .forms import CONTACT, DEMO, HONEYPOT, TOKEN, ContactInquiry, DemoRequest, Form, Inquiry
+from .forms import CONTACT, DEMO, HONEYPOT, TOKEN, Form
+from .inquiry_models import ContactInquiry, DemoRequest, Inquiry
 from .openapi import ErrorBody
 
 bp = Blueprint("inquiries", __name__, url_prefix="/api")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 import time
 from pathlib import Path
 
+import pytest
 import time_machine
 from flask.testing import FlaskClient
 from inquiry_support import post
@@ -61,3 +63,24 @@ def test_a_forged_reference_is_not_shown(client: FlaskClient) -> None:
     assert page.status_code == 200
     assert "reference ID" not in page.text
     assert "Thank you" in page.text
+
+
+@pytest.mark.parametrize("path", ["/contact/", "/demo/", "/contact/thanks/"])
+def test_served_pages_come_compressed_to_a_browser_that_accepts_gzip(
+    client: FlaskClient, path: str
+) -> None:
+    answer = client.get(path, headers={"Accept-Encoding": "gzip, deflate"})
+    assert answer.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in answer.headers["Vary"]
+    assert len(answer.data) < len(gzip.decompress(answer.data)) / 3
+    assert '<nav class="md-tabs"' in gzip.decompress(answer.data).decode("utf-8")
+
+
+@pytest.mark.parametrize("path", ["/contact/", "/demo/", "/contact/thanks/"])
+def test_served_pages_come_plain_to_a_client_that_asks_for_no_encoding(
+    client: FlaskClient, path: str
+) -> None:
+    answer = client.get(path)
+    assert "Content-Encoding" not in answer.headers
+    assert "Accept-Encoding" in answer.headers["Vary"]
+    assert '<nav class="md-tabs"' in answer.text

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import re
 import subprocess
 import time
@@ -14,7 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT, mkdocs_build
+from conftest import BIN, ROOT, mkdocs_build
 from sitecheck import html_pages, parse
 
 from consent_api import registry
@@ -214,8 +216,47 @@ def test_redline_between_later_versions_marks_only_their_change(site: Path) -> N
     assert INSERTED not in marked(changes, "ins")
 
 
+def test_redlines_leave_out_the_notices_around_the_text(site: Path) -> None:
+    redline = html(policy_page(site, CURRENT).parent / "changes" / "index.html").split(
+        'class="cc-redline"'
+    )[1]
+    assert "This version is no longer in force" not in redline
+    assert "retention schedule" not in redline and "headerlink" not in redline
+
+
+def test_a_dirty_rebuild_shows_the_same_redlines(tmp_path: Path) -> None:
+    """``mkdocs serve --dirty`` rebuilds only changed files: the versions' pages are skipped, so
+    the redlines render the versions themselves, and must come out the same."""
+    policy = PolicySite(tmp_path).write(FIXTURE_VERSIONS)
+    changes = policy.built() / "legal" / "privacy" / CURRENT / "changes" / "index.html"
+    full = html(changes)
+    # Not --strict: MkDocs warns that a dirty build may get links wrong.
+    result = subprocess.run(
+        [BIN / "mkdocs", "build", "--dirty", "--verbose", "-f", policy.config],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "CARECALLER_BUILD_DATE": BUILD_DATE},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"Building page legal/privacy/{CURRENT}.md" not in result.stderr  # skipped
+    assert f"Building page legal/privacy/{CURRENT}/changes.md" in result.stderr  # rebuilt
+    assert html(changes) == full
+
+
 def test_no_redline_page_for_the_first_version(site: Path) -> None:
     assert not (policy_page(site, PAST).parent / "changes").exists()
+
+
+def test_search_finds_the_policy_in_force_once_and_no_earlier_copy(site: Path) -> None:
+    """Every page loads the search index: each version's page and redline would add a copy of
+    the policy to it. Search leads to /legal/privacy/ and the history, which link the rest."""
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    pages = {doc["location"].split("#")[0] for doc in index["docs"]}
+    assert {"legal/privacy/", "legal/privacy/history/"} <= pages
+    assert not [page for page in pages if re.match(r"legal/privacy/\d{4}-", page)]
+    in_force = [doc for doc in index["docs"] if INSERTED in doc["text"]]
+    assert [doc["location"].split("#")[0] for doc in in_force] == ["legal/privacy/"]
 
 
 def test_feed_is_atom_with_one_entry_per_version(site: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -96,3 +98,26 @@ def test_every_front_matter_is_valid_yaml(page: str) -> None:
     text = (ROOT / "docs" / page).read_text(encoding="utf-8")
     if text.startswith("---\n"):
         assert isinstance(yaml.safe_load(text.split("---\n", 2)[1]), dict), page
+
+
+def test_the_build_hooks_load_none_of_the_services_libraries() -> None:
+    """Marketers build the site often: the hooks read the service's declarations, not Flask,
+    pydantic or the database layer, whose imports alone would slow every build."""
+    script = (
+        "import importlib.util, sys\n"
+        f"for hook in sorted(__import__('pathlib').Path({str(ROOT / 'overrides/hooks')!r})"
+        ".glob('*.py')):\n"
+        "    spec = importlib.util.spec_from_file_location(hook.stem, hook)\n"
+        "    sys.modules[hook.stem] = module = importlib.util.module_from_spec(spec)\n"
+        "    spec.loader.exec_module(module)\n"
+        "print(' '.join(sorted({name.split('.')[0] for name in sys.modules})))\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT / "overrides" / "hooks",
+    ).stdout.split()
+    assert "consent_api" in loaded
+    assert not {"flask", "pydantic", "sqlalchemy", "spectree", "werkzeug"} & set(loaded)

@@ -4,6 +4,7 @@ fingerprint from ``consent_api.registry`` (``hooks/policy.py`` hands them the po
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment
@@ -88,7 +89,8 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 
 
 def on_env(env: Environment, /, *, config: MkDocsConfig, files: Files) -> Environment:
-    reg = registry.load(config.config_file_path)
+    # From the configuration MkDocs has parsed: reading mkdocs.yml again costs every build.
+    reg = registry.build(Path(config.config_file_path), config.extra, Path(config.docs_dir))
     env.globals["cc_consent"] = {
         "banner_fingerprint": reg.banner_fingerprint,
         "api_base": str(config.extra.get("api_base") or "/api").rstrip("/"),

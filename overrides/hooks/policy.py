@@ -50,13 +50,21 @@ class _Policy:
     today: dt.date
     versions: list[PolicyVersion]
     current: PolicyVersion
-    rendered: dict[str, str] = field(default_factory=dict)
+    #: Each version's text as HTML, from its own page in this build: what the redlines compare.
+    texts: dict[str, str] = field(default_factory=dict)
+    # Every page asks whether it is a version or a redline: look it up, not through the list.
+    _at: dict[str, PolicyVersion] = field(init=False)
+    _changes: dict[str, PolicyVersion] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._at = {version_uri(v): v for v in self.versions}
+        self._changes = {changes_uri(v): v for v in self.versions}
 
     def version_at(self, src_uri: str) -> PolicyVersion | None:
-        return next((v for v in self.versions if version_uri(v) == src_uri), None)
+        return self._at.get(src_uri)
 
     def changed_by(self, src_uri: str) -> PolicyVersion | None:
-        return next((v for v in self.versions if changes_uri(v) == src_uri), None)
+        return self._changes.get(src_uri)
 
 
 _policy: _Policy | None = None
@@ -139,6 +147,11 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     policy = _state()
     src_uri = page.file.src_uri
+    if src_uri != INDEX and (policy.version_at(src_uri) or policy.changed_by(src_uri)):
+        # Search finds the policy at /legal/privacy/ and every version from the history. Each
+        # version's own page and redline would repeat the policy's text in the search index,
+        # which every page loads: one more copy per version.
+        page.meta["search"] = {**(page.meta.get("search") or {}), "exclude": True}
     version = policy.current if src_uri == INDEX else policy.version_at(src_uri)
     if version is None:
         return markdown
@@ -150,11 +163,16 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
 
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     policy = _state()
+    published = policy.version_at(page.file.src_uri)
+    if published is not None:
+        # Kept for the redlines, which come later: generated pages follow the docs' own files.
+        policy.texts[published.id] = html
+        return html
     version = policy.changed_by(page.file.src_uri)
     before = previous_version(policy.versions, version) if version else None
     if version is None or before is None:
         return html
-    marked = redline.redline(_rendered(policy, before, config), _rendered(policy, version, config))
+    marked = redline.redline(_text(policy, before, config), _text(policy, version, config))
     return f'{html}\n<div class="cc-redline">\n{marked}\n</div>'
 
 
@@ -177,17 +195,19 @@ def _retention_link(text: str, src_uri: str) -> str:
         return text
     following = _NEXT_SECTION.search(text, section.end())
     at = following.start() if following else len(text)
-    notice = (
-        '!!! info "Retention schedule"\n\n'
-        "    How long this website keeps each kind of record it stores, and what extends it, is "
-        f"published in the [retention schedule]({_link(src_uri, RETENTION)}).\n\n"
+    notice = _admonition(
+        "info",
+        "Retention schedule",
+        "How long this website keeps each kind of record it stores, and what extends it, is "
+        f"published in the [retention schedule]({_link(src_uri, RETENTION)}).",
     )
-    return f"{text[:at].rstrip()}\n\n{notice}{text[at:]}"
+    return f"{text[:at].rstrip()}\n\n{notice}\n{text[at:]}"
 
 
 def _admonition(kind: str, title: str, *lines: str) -> str:
+    """A notice of the build's own, marked as such: the redlines leave it out (NOTICE)."""
     body = "\n\n".join(f"    {line}" for line in lines)
-    return f'!!! {kind} "{title}"\n\n{body}\n'
+    return f'!!! {kind} {redline.NOTICE} "{title}"\n\n{body}\n'
 
 
 def _notices(policy: _Policy, version: PolicyVersion, src_uri: str) -> str:
@@ -295,18 +315,15 @@ def _history_markdown(policy: _Policy, changes: dict[str, str]) -> str:
     )
 
 
-def _rendered(policy: _Policy, version: PolicyVersion, config: MkDocsConfig) -> str:
-    """The version's text as HTML, without the page's notices: what the redlines compare."""
-    if version.id not in policy.rendered:
-        configs = {**config.mdx_configs, "toc": {**config.mdx_configs.get("toc", {})}}
-        configs["toc"]["permalink"] = False
+def _text(policy: _Policy, version: PolicyVersion, config: MkDocsConfig) -> str:
+    """The version's text as HTML: from its page, or rendered here when this build skipped the
+    page (``mkdocs serve --dirty`` rebuilds only changed files)."""
+    if version.id not in policy.texts:
         renderer = markdown.Markdown(
-            extensions=config.markdown_extensions, extension_configs=configs
+            extensions=config.markdown_extensions, extension_configs=config.mdx_configs
         )
-        policy.rendered[version.id] = renderer.convert(
-            _with_last_updated(version.body(), version, "")
-        )
-    return policy.rendered[version.id]
+        policy.texts[version.id] = renderer.convert(_with_last_updated(version.body(), version, ""))
+    return policy.texts[version.id]
 
 
 def _feed(policy: _Policy, config: MkDocsConfig) -> bytes:

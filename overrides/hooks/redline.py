@@ -20,6 +20,10 @@ BLOCKS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "dt", "dd", "pre"}
 ITEMS = {"ul": {"li"}, "ol": {"li"}, "dl": {"dt", "dd"}}
 #: A changed block is diffed word by word when this similar; below it, shown replaced whole.
 SIMILAR = 0.5
+#: The class of what a page adds around the text (the build's notices); left out of the diff,
+#: as are the headings' permalinks.
+NOTICE = "cc-notice"
+_NOT_TEXT = f'//*[contains(concat(" ", @class, " "), " {NOTICE} ") or @class="headerlink"]'
 
 
 @dataclass(frozen=True)
@@ -51,8 +55,10 @@ def _walk(element: lxml_html.HtmlElement, container: str) -> Iterator[Block]:
 
 
 def blocks(rendered: str) -> list[Block]:
-    """The blocks of an HTML fragment, in reading order."""
+    """The blocks of an HTML fragment, in reading order, without notices and permalinks."""
     root = lxml_html.fragment_fromstring(rendered, create_parent="div")
+    for element in root.xpath(_NOT_TEXT):
+        element.drop_tree()
     return list(_walk(root, ""))
 
 
