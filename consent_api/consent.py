@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from flask import Blueprint, Flask, request
+from flask import Blueprint, Flask, Response, request
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -127,7 +127,7 @@ class ConsentRecord(BaseModel):
     ),
     tags=["consent"],
 )
-def record_choice() -> tuple[dict[str, Any], int]:
+def record_choice() -> Response:
     """Record a cookie choice.
 
     Answers 201 only once the record is durably stored.
@@ -152,7 +152,7 @@ def record_choice() -> tuple[dict[str, Any], int]:
         expires_at=records.isoformat(record.expires_at),
         receipt=records.receipt(record),
     )
-    return receipt.model_dump(), 201
+    return Response(receipt.model_dump_json(), 201, mimetype="application/json")
 
 
 @bp.get("/consent/<receipt>")

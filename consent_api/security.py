@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Request, Response
+from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 PERMISSIONS_POLICY = ", ".join(
@@ -110,9 +111,20 @@ class SecureHeaders:
         return self.app(environ, secure)
 
 
+class NoSessions(SessionInterface):
+    """The service keeps no sessions and sets no cookies: Flask's session is never opened."""
+
+    def open_session(self, app: Flask, request: Request) -> None:
+        return None  # Flask falls back to a null session, which nothing writes to
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        return None
+
+
 def init_app(app: Flask) -> None:
     """Secure every Flask response; call before the static site wraps the app, which adds
     the same headers to the files it serves itself (``static_headers``)."""
+    app.session_interface = NoSessions()
     app.wsgi_app = SecureHeaders(  # type: ignore[method-assign]
         app.wsgi_app, base_headers(app), site_csp(app)
     )

@@ -63,7 +63,10 @@ def _sqlite_begin(connection: Connection) -> None:
     # A writer takes the write lock at BEGIN, so it waits (busy_timeout) instead of failing
     # when it would have to upgrade a read lock that another writer is blocking.
     immediate = connection.get_execution_options().get("sqlite_immediate", False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    # On the driver's connection: the same statement, without a statement's bookkeeping.
+    connection.connection.dbapi_connection.execute(  # type: ignore[union-attr]
+        "BEGIN IMMEDIATE" if immediate else "BEGIN"
+    )
 
 
 class WriteLock:
