@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 from conftest import LiveServer
+from consentkit import consent_body
+from flask import session
 from flask.testing import FlaskClient
 
-from consent_api import create_app
+from consent_api import create_app, registry
 
 EVERYWHERE = {
     "X-Content-Type-Options": "nosniff",
@@ -25,6 +27,23 @@ def test_every_response_carries_the_security_headers(client: FlaskClient, path: 
     for name, value in EVERYWHERE.items():
         assert response.headers.get(name) == value, (path, name)
     assert "camera=()" in response.headers["Permissions-Policy"]
+
+
+def test_the_service_sets_no_cookie_even_when_a_view_touches_the_session(
+    client: FlaskClient,
+) -> None:
+    body = consent_body(registry.get(client.application))
+    answers = [
+        client.post("/api/consent", json=body),
+        client.get("/contact/"),
+        client.post("/api/contact", data={"name": "x"}),
+        client.get("/"),
+    ]
+    assert [a.headers.get("Set-Cookie") for a in answers] == [None] * 4
+    # There is no session to keep anything in: a view that tried would fail loudly, not
+    # quietly set a cookie.
+    with client.application.test_request_context(), pytest.raises(RuntimeError):
+        session["tracked"] = True
 
 
 def test_api_answers_are_never_cached_and_allow_no_content(client: FlaskClient) -> None:
