@@ -19,6 +19,7 @@ from .common import (
     Unavailable,
     bare_server,
     command_line,
+    cpu_seconds,
     median,
     new_result,
     pick,
@@ -48,11 +49,16 @@ def _backend(kind: str, body: dict[str, Any]) -> dict[str, Any]:
             targets = {"bare": bare.url + "/api/consent", "service": app.url + "/api/consent"}
             warmup = [service.wrk(url_, WARMUP_SECONDS, body=body) for url_ in targets.values()]
             rounds = []
+            servers = {"bare": bare, "service": app}
             for number in range(pick(10, 2)):
                 order = ["bare", "service"] if number % 2 == 0 else ["service", "bare"]
-                runs: dict[str, Any] = {
-                    side: service.wrk(targets[side], ROUND_SECONDS, body=body) for side in order
-                }
+                runs: dict[str, Any] = {}
+                for side in order:
+                    pids = servers[side].pids()
+                    used = cpu_seconds(pids)
+                    runs[side] = service.wrk(targets[side], ROUND_SECONDS, body=body)
+                    used = cpu_seconds(pids) - used
+                    runs[side]["cpu_us_per_request"] = used / max(runs[side]["requests"], 1) * 1e6
                 runs["ratio"] = runs["service"]["rps"] / runs["bare"]["rps"]
                 rounds.append(runs)
             stored = service.count_records(url) - before
@@ -68,6 +74,10 @@ def _backend(kind: str, body: dict[str, Any]) -> dict[str, Any]:
         service_rps=median([r["service"]["rps"] for r in rounds]),
         bare_rps=median([r["bare"]["rps"] for r in rounds]),
         p99_ms=median([r["service"]["latency_us"]["p99"] / 1000 for r in rounds]),
+        cpu_us={
+            side: median([r[side]["cpu_us_per_request"] for r in rounds])
+            for side in ("bare", "service")
+        },
         p99_worst_ms=max(r["service"]["latency_us"]["p99"] / 1000 for r in rounds),
         errors=sum(r[side]["error_count"] for r in rounds for side in ("service", "bare")),
         # Rows written during the measured rounds and the warm-up; wrk counts only the answers
@@ -156,4 +166,22 @@ def markdown(result: Result) -> list[str]:
             f"| **{kind}** | **median** | {data['bare_rps']:.0f} | {data['service_rps']:.0f} | "
             f"**{data['ratio']:.2f}** | p99 {data['p99_ms']:.1f} | {data['errors']} |"
         )
+    lines += ["", "Where the time goes: CPU (user + system) of the server processes per request,"]
+    lines.append("median of the rounds (PostgreSQL's own processes are not counted).")
+    lines += ["", "| backend | bare µs/request | service µs/request | service / bare (times) |"]
+    lines.append("| --- | ---: | ---: | ---: |")
+    for kind, data in result["backends"].items():
+        if data["status"] == "ok" and "cpu_us" in data:
+            cpu = data["cpu_us"]
+            lines.append(
+                f"| {kind} | {cpu['bare']:.0f} | {cpu['service']:.0f} | "
+                f"{cpu['service'] / cpu['bare']:.1f} |"
+            )
+    lines += [
+        "",
+        "At 16 connections both sides keep the machine's cores busy (wrk runs on them too), so "
+        "requests per second go roughly as the inverse of CPU per request: "
+        f"{RATIO_TARGET} of the bare route needs the service within about "
+        f"{1 / RATIO_TARGET:.1f} times the bare route's CPU per request.",
+    ]
     return lines
