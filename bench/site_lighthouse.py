@@ -264,10 +264,22 @@ def run() -> Result:
         report = entry.pop("_report", None)
         if report is not None:
             entry.update(_summary(report, entry.pop("origin"), baseline_paths))
+            entry["own_js_css_body_bytes"] = _served_bytes(work / "site", entry["own_js_css"])
     result["runs"] = runs
     result["pages"] = pages if not QUICK else pages[:2]
     _evaluate(result)
     return result
+
+
+def _served_bytes(site_dir: Path, paths: list[str]) -> int:
+    """The bytes of these files' bodies as served to a browser that accepts gzip: the gzip copy
+    the build published (which the server sends), or the file itself without one."""
+    total = 0
+    for path in paths:
+        file = site_dir / path.lstrip("/")
+        compressed = file.with_name(file.name + ".gz")
+        total += (compressed if compressed.is_file() else file).stat().st_size
+    return total
 
 
 def _evaluate(result: Result) -> None:
@@ -312,7 +324,7 @@ def _evaluate(result: Result) -> None:
         result["heaviest_differences"] = _largest(heaviest["extra_bytes"])
     over = [r for r in site_runs if r["over_baseline_bytes"] > BUDGET_BYTES]
     result["every_page_extra"] = _largest(_common(site_runs))
-    own = max(site_runs, key=lambda r: r["own_js_css_bytes"], default=None)
+    own = max(site_runs, key=lambda r: r.get("own_js_css_body_bytes", 0), default=None)
     result["targets"] = [
         target(
             "100 in all four categories, every page and preset",
@@ -344,11 +356,12 @@ def _evaluate(result: Result) -> None:
                 heaviest["over_baseline_bytes"] <= BUDGET_BYTES,
             ),
             target(
-                "the project's own JS and CSS (not in the baseline)",
+                "the project's own JS and CSS (not in the baseline), gzipped",
                 "≤ 5 KB",
-                f"{own['own_js_css_bytes'] / 1024:.1f} KB at most, transferred with response "
-                f"headers ({', '.join(own['own_js_css']) or 'none'})",
-                own["own_js_css_bytes"] <= BUDGET_BYTES,
+                f"{own['own_js_css_body_bytes'] / 1024:.1f} KB at most "
+                f"({', '.join(own['own_js_css']) or 'none'}); "
+                f"{own['own_js_css_bytes'] / 1024:.1f} KB transferred with response headers",
+                own["own_js_css_body_bytes"] <= BUDGET_BYTES,
             ),
         ]
 
