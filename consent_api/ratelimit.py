@@ -18,7 +18,7 @@ from limits import RateLimitItem, parse_many
 from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
-from .exc import ConfigError, RateLimited
+from .exc import ConfigError, RateLimited, StorageUnavailable
 
 EXTENSION = "consent_api.ratelimit"
 #: The name the inquiry limit's counts go under, after ``RATELIMIT_KEY_PREFIX``.
@@ -66,16 +66,21 @@ def check() -> None:
     """Count one inquiry for this client; ``RateLimited`` (429) beyond ``INQUIRY_RATE_LIMIT``.
 
     If the limit's storage fails, ``RATELIMIT_SWALLOW_ERRORS`` lets the inquiry through (and
-    logs why) rather than lose a lead; otherwise the error propagates.
+    logs why) rather than lose a lead; otherwise the inquiry is refused with a 503.
     """
     limit: InquiryLimit = current_app.extensions[EXTENSION]
     client = client_key()
     try:
         # Every window counts the inquiry, as a shared limit of several windows does.
         allowed = [limit.limiter.hit(item, limit.prefix, SCOPE, client) for item in limit.items]
-    except Exception:
+    except Exception as error:
         if not limit.swallow_errors:
-            raise
+            logger.exception("the rate limit's storage failed; the inquiry is refused")
+            raise StorageUnavailable(
+                "The service cannot check its rate limit right now; nothing was stored. "
+                "Try again shortly.",
+                code="rate_limit_unavailable",
+            ) from error
         logger.exception("the rate limit's storage failed; the inquiry is let through")
         return
     if not all(allowed):

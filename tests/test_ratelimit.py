@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import socket
 from typing import Any
 
 import pytest
@@ -10,7 +11,8 @@ import redis
 from flask import Flask
 from inquiry_support import post
 
-from consent_api import create_app, storage
+from consent_api import create_app, records, storage
+from consent_api.exc import ConfigError
 
 
 @pytest.mark.redis
@@ -35,3 +37,44 @@ def test_instances_sharing_redis_share_one_limit_without_storing_addresses(
     server.delete(*keys)
     for instance in (first, second):
         storage.dispose(instance)
+
+
+def unused_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def test_a_failed_limit_storage_lets_the_inquiry_through_and_says_why(
+    app_config: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    # Nothing listens on this port: the limit cannot be counted. A lead is worth more than a
+    # count (RATELIMIT_SWALLOW_ERRORS, the default), so the inquiry is stored and logged.
+    down = f"redis://127.0.0.1:{unused_port()}/0"
+    app = create_app({**app_config, "RATELIMIT_STORAGE_URI": down})
+    with caplog.at_level("ERROR", logger="consent_api.ratelimit"):
+        answer = post(app.test_client(), "contact")
+    assert answer.status_code == 201, answer.json
+    assert any("let through" in record.getMessage() for record in caplog.records)
+    storage.dispose(app)
+
+
+def test_a_failed_limit_storage_refuses_the_inquiry_when_errors_are_not_swallowed(
+    app_config: dict[str, Any],
+) -> None:
+    down = f"redis://127.0.0.1:{unused_port()}/0"
+    app = create_app(
+        {**app_config, "RATELIMIT_STORAGE_URI": down, "RATELIMIT_SWALLOW_ERRORS": False}
+    )
+    answer = post(app.test_client(), "contact")
+    assert answer.status_code == 503
+    assert answer.json["error"]["code"] == "rate_limit_unavailable"
+    with app.app_context():
+        assert records.of_kind("contact") == []
+    storage.dispose(app)
+
+
+def test_an_unreadable_rate_limit_is_a_configuration_error(app_config: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError, match="INQUIRY_RATE_LIMIT"):
+        create_app({**app_config, "INQUIRY_RATE_LIMIT": "lots"})
