@@ -13,7 +13,7 @@ import fcntl
 import os
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -254,7 +254,7 @@ class Storage:
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     if engine.dialect.name == "sqlite":
-        background.register(app, "checkpoint", "CHECKPOINT_INTERVAL", checkpoint)
+        background.register(app, "checkpoint", "CHECKPOINT_INTERVAL", _checkpoint_in_background)
     writer = WriteLock(engine)
     app.extensions[EXTENSION] = Storage(engine, writer, GroupCommit(engine, writer))
     if app.config["AUTO_MIGRATE"]:
@@ -404,6 +404,13 @@ def checkpoint() -> str:
         finally:
             connection.close()
     return f"checkpointed {copied} of {logged} WAL pages" + (" (busy)" if busy else "")
+
+
+def _checkpoint_in_background() -> None:
+    # A database that cannot be reached is logged once per try (``_unavailable_on_error``), not
+    # again with a traceback every second; the writes that fail meanwhile answer 503.
+    with suppress(StorageUnavailable):
+        checkpoint()
 
 
 def ping() -> None:
