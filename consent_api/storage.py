@@ -99,13 +99,13 @@ class WriteLock:
 
 
 @contextmanager
-def begin_write(engine: Engine, lock: WriteLock | None = None) -> Iterator[Connection]:
+def begin_write(engine: Engine, lock: WriteLock) -> Iterator[Connection]:
     """A write transaction that commits when the block ends, holding the write lock (queued
     behind other writers of every process) from before BEGIN until after COMMIT."""
     # Connected first: opening a connection (a process's first, above all) can take a while,
     # and nobody should queue behind that.
     connection = engine.connect().execution_options(sqlite_immediate=True)
-    with connection, (lock or WriteLock(engine)).held(), connection.begin():
+    with connection, lock.held(), connection.begin():
         yield connection
 
 

@@ -231,17 +231,22 @@ class LiveServer:
         return output or ""
 
 
-@pytest.fixture
-def live_server(tmp_path: Path, built_site: Path) -> Iterator[LiveServer]:
+def serving(data: Path, built_site: Path) -> Iterator[LiveServer]:
+    """A started server of the built site with its database in ``data``, stopped after."""
     server = LiveServer(
         {
             "CONSENT_API_SITE_DIR": str(built_site),
-            "CONSENT_API_DATABASE_URL": f"sqlite:///{tmp_path / 'live.sqlite3'}",
+            "CONSENT_API_DATABASE_URL": f"sqlite:///{data / 'live.sqlite3'}",
         }
     )
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, built_site: Path) -> Iterator[LiveServer]:
+    yield from serving(tmp_path, built_site)
 
 
 @pytest.fixture(scope="session")
@@ -271,16 +276,7 @@ def page(browser: Any) -> Iterator[Any]:
 def site_server(tmp_path_factory: pytest.TempPathFactory, built_site: Path) -> Iterator[LiveServer]:
     """One real server for the banner's browser tests: each test has its own browser context
     (its own storage and consent ID), so they can share a database and save a start each."""
-    data = tmp_path_factory.mktemp("site-server")
-    server = LiveServer(
-        {
-            "CONSENT_API_SITE_DIR": str(built_site),
-            "CONSENT_API_DATABASE_URL": f"sqlite:///{data / 'live.sqlite3'}",
-        }
-    )
-    server.start()
-    yield server
-    server.stop()
+    yield from serving(tmp_path_factory.mktemp("site-server"), built_site)
 
 
 @pytest.fixture

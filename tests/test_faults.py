@@ -91,3 +91,24 @@ def test_postgres_outage_answers_503_then_recovers_without_restart(
     with app.app_context():
         assert records.verify_all().failed == []
     storage.dispose(app)
+
+
+@pytest.mark.postgres
+def test_a_write_after_postgresql_dropped_the_connection_still_lands(
+    app_config: dict[str, Any], postgres_schema_url: str, postgres_url: str
+) -> None:
+    app = create_app({**app_config, "DATABASE_URL": postgres_schema_url, "AUTO_MIGRATE": True})
+    with app.app_context():
+        records.store("consent", {"n": 1}, "2026-03-24")
+        # The group commit keeps its connection between batches. The server ends it (a
+        # restart, an idle timeout): the next write replaces it instead of answering 503.
+        group = app.extensions[storage.EXTENSION].group
+        pid = group._connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        group._connection.rollback()
+        admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        admin.dispose()
+        records.store("consent", {"n": 2}, "2026-03-24")
+        assert len(records.of_kind("consent")) == 2
+    storage.dispose(app)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import secrets
-import socket
 from typing import Any
 
 import pytest
 import redis
+from conftest import free_port
 from flask import Flask
 from inquiry_support import post
 
@@ -39,19 +39,12 @@ def test_instances_sharing_redis_share_one_limit_without_storing_addresses(
         storage.dispose(instance)
 
 
-def unused_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 def test_a_failed_limit_storage_lets_the_inquiry_through_and_says_why(
     app_config: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     # Nothing listens on this port: the limit cannot be counted. A lead is worth more than a
     # count (RATELIMIT_SWALLOW_ERRORS, the default), so the inquiry is stored and logged.
-    down = f"redis://127.0.0.1:{unused_port()}/0"
+    down = f"redis://127.0.0.1:{free_port()}/0"
     app = create_app({**app_config, "RATELIMIT_STORAGE_URI": down})
     with caplog.at_level("ERROR", logger="consent_api.ratelimit"):
         answer = post(app.test_client(), "contact")
@@ -63,7 +56,7 @@ def test_a_failed_limit_storage_lets_the_inquiry_through_and_says_why(
 def test_a_failed_limit_storage_refuses_the_inquiry_when_errors_are_not_swallowed(
     app_config: dict[str, Any],
 ) -> None:
-    down = f"redis://127.0.0.1:{unused_port()}/0"
+    down = f"redis://127.0.0.1:{free_port()}/0"
     app = create_app(
         {**app_config, "RATELIMIT_STORAGE_URI": down, "RATELIMIT_SWALLOW_ERRORS": False}
     )

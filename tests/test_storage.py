@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -11,7 +10,7 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import Connection
 
-from consent_api import background, create_app, records, schema, storage
+from consent_api import create_app, records, schema, storage
 from consent_api.cli import cli
 from consent_api.exc import StorageUnavailable
 
@@ -98,56 +97,6 @@ def test_a_write_answers_with_the_result_of_its_work(app: Flask) -> None:
         assert storage.write(lambda connection: connection.scalar(sa.text("SELECT 41 + 1"))) == 42
 
 
-def test_sqlite_writers_of_every_process_queue_behind_the_write_lock(
-    app_config: dict[str, Any], tmp_path: Any
-) -> None:
-    # Another process holding the lock file (here: another app, as a second gunicorn worker
-    # would) keeps this one's write waiting; it lands as soon as the lock is let go.
-    config = {**app_config, "DATABASE_URL": f"sqlite:///{tmp_path / 'queue.sqlite3'}"}
-    writer, other = create_app(config), create_app(config)
-    holder = storage.WriteLock(storage.get_engine(other))
-    assert holder.path == str(tmp_path / "queue.sqlite3-writer")
-    landed = threading.Event()
-
-    def write() -> None:
-        with writer.app_context():
-            records.store("consent", {"n": 1}, "2026-03-24")
-        landed.set()
-
-    with holder.held():
-        thread = threading.Thread(target=write)
-        thread.start()
-        assert not landed.wait(0.5)
-    assert landed.wait(10)
-    thread.join()
-    with other.app_context():
-        assert len(records.of_kind("consent")) == 1
-    storage.dispose(writer)
-    storage.dispose(other)
-
-
-@pytest.mark.postgres
-def test_a_write_after_postgresql_dropped_the_connection_still_lands(
-    app_config: dict[str, Any], postgres_schema_url: str, postgres_url: str
-) -> None:
-    app = create_app({**app_config, "DATABASE_URL": postgres_schema_url, "AUTO_MIGRATE": True})
-    with app.app_context():
-        storage.write(schema.migrate)
-        records.store("consent", {"n": 1}, "2026-03-24")
-        # The group commit keeps its connection between batches. The server ends it (a
-        # restart, an idle timeout): the next write replaces it instead of answering 503.
-        group = app.extensions[storage.EXTENSION].group
-        pid = group._connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
-        group._connection.rollback()
-        admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        admin.dispose()
-        records.store("consent", {"n": 2}, "2026-03-24")
-        assert len(records.of_kind("consent")) == 2
-    storage.dispose(app)
-
-
 def test_migrations_from_several_hosts_at_once_apply_once(bare_app: Flask) -> None:
     applied: list[int] = []
 
@@ -163,27 +112,3 @@ def test_migrations_from_several_hosts_at_once_apply_once(bare_app: Flask) -> No
     assert applied == [migration.version for migration in schema.MIGRATIONS]
     with storage.get_engine(bare_app).connect() as connection:
         assert schema.current_version(connection) == schema.LATEST
-
-
-def test_a_serving_process_checkpoints_the_sqlite_log_beside_the_writers(
-    app_config: dict[str, Any], tmp_path: Any
-) -> None:
-    # SQLite's own checkpoint would run inside a commit once the log holds 1,000 pages; the
-    # service copies the log into the database file from a background job instead.
-    path = tmp_path / "checkpoint.sqlite3"
-    app = create_app(
-        {**app_config, "DATABASE_URL": f"sqlite:///{path}", "CHECKPOINT_INTERVAL": 0.1}
-    )
-    marker = "checkpoint-marker-5d1c"
-    with app.app_context():
-        records.store("consent", {"note": marker}, "2026-03-24")
-    assert marker.encode() not in path.read_bytes()  # only in the write-ahead log so far
-    stop = background.start(app)
-    try:
-        deadline = time.monotonic() + 10
-        while marker.encode() not in path.read_bytes() and time.monotonic() < deadline:
-            time.sleep(0.05)
-    finally:
-        stop.set()
-    assert marker.encode() in path.read_bytes()
-    storage.dispose(app)
