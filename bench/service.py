@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from sqlalchemy import create_engine, text
 
-from consent_api import registry
+from consent_api.site import registry
 
 from .common import BENCH_DIR, BIN, RESULTS, ROOT, Result, Unavailable, command_line, http
 

@@ -86,7 +86,7 @@ INQUIRY_PAYLOAD = (
 def _rows(count: int, oldest_days: float, newest_days: float, held: int) -> list[tuple[Any, ...]]:
     """``count`` records created evenly between the two ages, oldest first; 90% consent. Their
     public and consent IDs are made as the service makes them, at the record's creation."""
-    new_id = importlib.import_module("consent_api.records").new_id
+    new_id = importlib.import_module("consent_api.records.store").new_id
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     step = (oldest_days - newest_days) / max(count - 1, 1)
     rows = []
@@ -131,10 +131,10 @@ def _check_time_format(database_url: str, schema: Any) -> None:
 def _load(database_url: str) -> float:
     """Insert the expired and live records with sqlite3 directly; returns the seconds taken."""
     try:
-        schema = importlib.import_module("consent_api.schema")
+        schema = importlib.import_module("consent_api.records.schema")
     except ImportError as error:
         raise Unavailable(
-            "the records schema (consent_api.schema) is not on this branch"
+            "the records schema (consent_api.records.schema) is not on this branch"
         ) from error
     _check_time_format(database_url, schema)
     started = time.perf_counter()
@@ -178,7 +178,7 @@ class Writer(threading.Thread):
         from consent_api import create_app
 
         # The service's own write path; imported by name, as it lands with the records service.
-        records = importlib.import_module("consent_api.records")
+        records = importlib.import_module("consent_api.records.store")
         app = create_app(
             {
                 "ENV": "development",

@@ -1,55 +1,34 @@
-"""CareCaller's consent and inquiry records service."""
+"""CareCaller's consent and inquiry records service, and what its site build shares with it.
+
+The packages, each named for what it holds (each ``__init__`` says what it may import):
+
+- ``site``: Flask-free; the registry read from ``mkdocs.yml``, policy versions, form
+  declarations and their markup. The site build imports only this package (and ``exc``).
+- ``records``: signed records; their schema, signing, IDs and clock, durable storage.
+- ``web``: HTTP; errors, security headers, CORS, the static site, OpenAPI, health.
+- ``inquiries``: the contact and demo forms; views, models, pages, tokens, rate limit, outbox,
+  export.
+- ``retention``: the purge, holds and the rights commands (access and erasure).
+
+At the top: ``app`` (``create_app``), ``config``, ``exc``, ``consent``, ``cli``, ``serve`` and
+``background``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from flask import Flask
+    from consent_api.app import create_app as create_app
+
+__all__ = ["create_app"]
 
 
-def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the service: configuration, storage, the API blueprints and the static site."""
-    # Imported here, not at the top: the site build imports this package's declarations
-    # (policy, registry, forms) and should not pay for loading the service.
-    from flask import Flask
+def __getattr__(name: str) -> Any:
+    # ``create_app`` is loaded on first use so that the site build, which imports
+    # ``consent_api.site``, never loads Flask and the service through this package.
+    if name == "create_app":
+        from consent_api.app import create_app
 
-    from . import (
-        access_log,
-        config,
-        consent,
-        cors,
-        errors,
-        form_pages,
-        health,
-        inquiries,
-        openapi,
-        outbox,
-        ratelimit,
-        registry,
-        retention,
-        security,
-        static_site,
-        storage,
-    )
-
-    app = Flask(__name__, instance_relative_config=True, static_folder=None)
-    config.load(app, test_config)
-    errors.init_app(app)
-    registry.init_app(app)
-    storage.init_app(app)
-    cors.init_app(app)
-    app.register_blueprint(health.bp)
-    consent.init_app(app)
-    ratelimit.init_app(app)
-    inquiries.init_app(app)
-    outbox.init_app(app)
-    form_pages.init_app(app)
-    retention.init_app(app)
-    app.register_blueprint(openapi.bp)
-    security.init_app(app)
-    static_site.init_app(app)
-    security.trust_proxies(app)
-    access_log.init_app(app)
-    return app
+        return create_app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,18 +9,14 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, routes_command, shell_command
 
-from . import (
-    create_app,
-    inquiry_export,
-    outbox,
-    records,
-    retention,
-    rights,
-    schema,
-    serve,
-    storage,
-)
-from .exc import ConfigError, ConsentApiError, NotFound
+from consent_api import create_app, serve
+from consent_api.exc import ConfigError, ConsentApiError, NotFound
+from consent_api.inquiries import export as inquiry_export
+from consent_api.inquiries import outbox
+from consent_api.records import schema, storage
+from consent_api.records import store as records
+from consent_api.retention import purge as retention
+from consent_api.retention import rights
 
 
 class ServiceGroup(FlaskGroup):

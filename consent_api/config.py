@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from .exc import ConfigError
+from consent_api.exc import ConfigError
 
 #: The checkout this package lives in (editable install); paths below default to it.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -19,9 +19,11 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from . import openapi, records, registry
-from .openapi import ErrorBody
-from .registry import NECESSARY, Registry
+from consent_api.records import store as records
+from consent_api.site import registry
+from consent_api.site.registry import NECESSARY, Registry
+from consent_api.web import openapi
+from consent_api.web.openapi import ErrorBody
 
 bp = Blueprint("consent", __name__, url_prefix="/api")
 

@@ -7,7 +7,8 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from . import background, storage
+from consent_api import background
+from consent_api.records import storage
 
 
 class EmbeddedServer(BaseApplication):  # type: ignore[misc]

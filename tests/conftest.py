@@ -20,7 +20,8 @@ from consentkit import Visitor
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from consent_api import create_app, storage
+from consent_api import create_app
+from consent_api.records import storage
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

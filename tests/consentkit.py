@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from consent_api.registry import Registry
+from consent_api.site.registry import Registry
 
 #: Where the banner keeps the choice and the records not yet accepted by the service.
 CHOICE = "cc.consent"

@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOT, LiveServer
 from consentkit import NECESSARY_KEYS, Visitor
 
-from consent_api import registry
+from consent_api.site import registry
 
 CATEGORIES = registry.load(ROOT / "mkdocs.yml").categories
 ANALYTICS = "assets/javascripts/analytics.js"

@@ -14,7 +14,7 @@ import yaml
 from conftest import ROOT, mkdocs_build
 from sitecheck import html_pages, parse
 
-from consent_api import registry
+from consent_api.site import registry
 
 #: Inline scripts mkdocs-material 9.8 still emits itself, by how they start (listed in README.md).
 MATERIAL_INLINE = (

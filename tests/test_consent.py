@@ -11,7 +11,9 @@ import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 
-from consent_api import create_app, records, storage
+from consent_api import create_app
+from consent_api.records import storage
+from consent_api.records import store as records
 
 VALID: dict[str, Any] = {
     "consent_id": None,

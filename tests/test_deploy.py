@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT, LiveServer, free_port
 from consentkit import consent_body
 
-from consent_api import registry
+from consent_api.site import registry
 
 DEPLOY = ROOT / "deploy"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"

@@ -12,7 +12,10 @@ from consentkit import consent_body
 from flask import Flask
 from tcpproxy import TcpProxy
 
-from consent_api import create_app, records, registry, storage
+from consent_api import create_app
+from consent_api.records import storage
+from consent_api.records import store as records
+from consent_api.site import registry
 
 
 def stored_ids(app: Flask) -> set[str]:

@@ -8,7 +8,7 @@ import pytest
 from inquiry_support import CONTACT, DEMO
 from pydantic import ValidationError
 
-from consent_api.inquiry_models import ContactInquiry, DemoRequest, Inquiry
+from consent_api.inquiries.models import ContactInquiry, DemoRequest, Inquiry
 
 
 def problems(model: type[Inquiry], body: dict[str, Any]) -> dict[str, str]:

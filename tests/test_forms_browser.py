@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from conftest import LiveServer
 from inquiry_support import VALID
 
-from consent_api.forms import FORMS
+from consent_api.site.forms import FORMS
 
 pytestmark = pytest.mark.browser
 

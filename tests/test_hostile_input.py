@@ -14,7 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from inquiry_support import VALID, token
 
-from consent_api import records, registry
+from consent_api.records import store as records
+from consent_api.site import registry
 
 INJECTION = "x\r\nBcc: victim@example.com\r\nX-Injected: 1"
 

@@ -12,8 +12,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from inquiry_support import CONTACT, post, token
 
-from consent_api import create_app, records, storage
-from consent_api.schema import outbox
+from consent_api import create_app
+from consent_api.records import storage
+from consent_api.records import store as records
+from consent_api.records.schema import outbox
 
 
 @pytest.fixture

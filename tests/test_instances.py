@@ -24,7 +24,10 @@ from conftest import BIN, ROOT, LiveServer
 from consentkit import consent_body
 from inquiry_support import VALID, SmtpServer
 
-from consent_api import create_app, records, registry, schema
+from consent_api import create_app
+from consent_api.records import schema
+from consent_api.records import store as records
+from consent_api.site import registry
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 SECRET = "two-instances-secret-key"

@@ -13,8 +13,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from inquiry_support import SmtpServer, post
 
-from consent_api import create_app, outbox, records, storage
+from consent_api import create_app
 from consent_api.cli import cli
+from consent_api.inquiries import outbox
+from consent_api.records import storage
+from consent_api.records import store as records
 
 
 @pytest.fixture

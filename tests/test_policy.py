@@ -1,4 +1,4 @@
-"""consent_api.policy: which versions exist, which is in force, what a version file holds."""
+"""consent_api.site.policy: which versions exist, which is in force, what a version file holds."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from consent_api import registry
 from consent_api.exc import ConfigError
-from consent_api.policy import (
+from consent_api.site import registry
+from consent_api.site.policy import (
     PolicyError,
     current_version,
     load_versions,

@@ -19,7 +19,7 @@ import yaml
 from conftest import BIN, ROOT, mkdocs_build
 from sitecheck import html_pages, parse
 
-from consent_api import registry
+from consent_api.site import registry
 
 SEED = (ROOT / "docs" / "legal" / "privacy" / "2026-03-24.md").read_text(encoding="utf-8")
 SEED_BODY = SEED.split("\n---\n", 1)[1]

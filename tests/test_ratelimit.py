@@ -11,8 +11,10 @@ from conftest import free_port
 from flask import Flask
 from inquiry_support import post
 
-from consent_api import create_app, records, storage
+from consent_api import create_app
 from consent_api.exc import ConfigError
+from consent_api.records import storage
+from consent_api.records import store as records
 
 
 @pytest.mark.redis
@@ -46,7 +48,7 @@ def test_a_failed_limit_storage_lets_the_inquiry_through_and_says_why(
     # count (RATELIMIT_SWALLOW_ERRORS, the default), so the inquiry is stored and logged.
     down = f"redis://127.0.0.1:{free_port()}/0"
     app = create_app({**app_config, "RATELIMIT_STORAGE_URI": down})
-    with caplog.at_level("ERROR", logger="consent_api.ratelimit"):
+    with caplog.at_level("ERROR", logger="consent_api.inquiries.ratelimit"):
         answer = post(app.test_client(), "contact")
     assert answer.status_code == 201, answer.json
     assert any("let through" in record.getMessage() for record in caplog.records)

@@ -13,10 +13,12 @@ import time_machine
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from consent_api import create_app, records, storage
+from consent_api import create_app
 from consent_api.cli import cli
 from consent_api.exc import BadReceipt, NotFound, RecordTampered
-from consent_api.schema import records as table
+from consent_api.records import storage
+from consent_api.records import store as records
+from consent_api.records.schema import records as table
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from consent_api import registry
 from consent_api.exc import ConfigError
+from consent_api.site import registry
 
 
 def test_real_site_declares_analytics_and_a_period_per_kind() -> None:

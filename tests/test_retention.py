@@ -15,10 +15,13 @@ from conftest import ROOT
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from consent_api import background, create_app, records, retention, storage
+from consent_api import background, create_app
 from consent_api.cli import cli
 from consent_api.exc import NotFound
-from consent_api.schema import records as table
+from consent_api.records import storage
+from consent_api.records import store as records
+from consent_api.records.schema import records as table
+from consent_api.retention import purge as retention
 
 YEAR = dt.timedelta(days=365)
 LATER = dt.timedelta(days=400)  # past every kind's period in mkdocs.yml (395 days at most)

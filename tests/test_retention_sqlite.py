@@ -13,8 +13,11 @@ import time_machine
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from consent_api import create_app, records, retention, storage
+from consent_api import create_app
 from consent_api.cli import cli
+from consent_api.records import storage
+from consent_api.records import store as records
+from consent_api.retention import purge as retention
 
 VICTIM, OTHER = "erase-me.7f3a@example.org", "keep-me.91c2@example.org"
 
@@ -106,7 +109,7 @@ def test_purge_gives_free_pages_back_in_steps_writers_can_queue_between(
     with app.app_context(), time_machine.travel(records.now() - dt.timedelta(days=400)):
         for n in range(200):
             inquiry(f"person{n}@example.org")
-    with app.app_context(), caplog.at_level("INFO", logger="consent_api.retention"):
+    with app.app_context(), caplog.at_level("INFO", logger="consent_api.retention.purge"):
         assert retention.purge()["contact"] == 200
     with storage.get_engine(app).connect() as connection:
         assert connection.exec_driver_sql("PRAGMA auto_vacuum").scalar_one() == 2

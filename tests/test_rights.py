@@ -14,9 +14,11 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import Connection
 
-from consent_api import records, retention, storage
 from consent_api.cli import cli
-from consent_api.schema import rights_requests
+from consent_api.records import storage
+from consent_api.records import store as records
+from consent_api.records.schema import rights_requests
+from consent_api.retention import purge as retention
 
 
 @pytest.fixture
@@ -136,8 +138,8 @@ def test_erase_and_purge_take_the_persons_pending_notifications_with_them(
     app: Flask, runner: FlaskCliRunner
 ) -> None:
     # The outbox comes with the inquiry forms (branch forms); until both are merged this skips.
-    outbox = pytest.importorskip("consent_api.outbox")
-    from consent_api.schema import outbox as queued
+    outbox = pytest.importorskip("consent_api.inquiries.outbox")
+    from consent_api.records.schema import outbox as queued
 
     def inquiry_with_notification(email: str) -> records.Record:
         record = records.new("contact", {"email": email}, "2026-03-24", subject_email=email)

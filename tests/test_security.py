@@ -12,7 +12,8 @@ from consentkit import consent_body
 from flask import session
 from flask.testing import FlaskClient
 
-from consent_api import create_app, registry
+from consent_api import create_app
+from consent_api.site import registry
 
 EVERYWHERE = {
     "X-Content-Type-Options": "nosniff",

@@ -8,7 +8,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from consent_api import background, create_app, records, storage
+from consent_api import background, create_app
+from consent_api.records import storage
+from consent_api.records import store as records
 
 
 def test_sqlite_writers_of_every_process_queue_behind_the_write_lock(

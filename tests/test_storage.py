@@ -10,9 +10,11 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import Connection
 
-from consent_api import create_app, records, schema, storage
+from consent_api import create_app
 from consent_api.cli import cli
 from consent_api.exc import StorageUnavailable
+from consent_api.records import schema, storage
+from consent_api.records import store as records
 
 
 @pytest.fixture

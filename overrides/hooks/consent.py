@@ -1,5 +1,5 @@
 """The cookie banner's build step: check ``extra.consent`` and hand the templates the banner
-fingerprint from ``consent_api.registry`` (``hooks/policy.py`` hands them the policy version)."""
+fingerprint from ``consent_api.site.registry`` (``hooks/policy.py`` hands it the policy version)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import Files
 
-from consent_api import registry
+from consent_api.site import registry
 
 #: About six months, when ``extra.consent.expires_after_days`` is not given.
 DEFAULT_EXPIRES_AFTER_DAYS = 182

@@ -1,9 +1,9 @@
-"""The contact and demo-request forms, placed into their pages from ``consent_api.forms``.
+"""The contact and demo-request forms, placed into their pages from ``consent_api.site.forms``.
 
 A page names its form in front matter (``inquiry_form: contact``) and gets it after its text; a
 thank-you page (``inquiry_thanks: contact``) gets the spot where the service shows a privacy
 request's reference. The service serves these pages again with a fresh form token, so a form's
-page must be where ``consent_api.forms`` says it is: the build fails otherwise.
+page must be where ``consent_api.site.forms`` says it is: the build fails otherwise.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from consent_api.form_markup import REFERENCE_MARKER, render_form
-from consent_api.forms import FORMS, Form
+from consent_api.site.form_markup import REFERENCE_MARKER, render_form
+from consent_api.site.forms import FORMS, Form
 
 
 def _form(page: Page, key: str, expected_url: str) -> Form | None:
@@ -28,7 +28,7 @@ def _form(page: Page, key: str, expected_url: str) -> Form | None:
     if page.url != url:
         raise PluginError(
             f"{page.file.src_path}: the {form.kind} form's {expected_url} must be at /{url} "
-            f"(consent_api.forms says so), not /{page.url}"
+            f"(consent_api.site.forms says so), not /{page.url}"
         )
     return form
 

@@ -1,4 +1,4 @@
-"""The versioned Privacy Policy on the site, from ``consent_api.policy``'s list of versions.
+"""The versioned Privacy Policy on the site, from ``consent_api.site.policy``'s list of versions.
 
 Marketers add ``docs/legal/privacy/YYYY-MM-DD.md``; this hook publishes, from those files alone:
 ``/legal/privacy/`` (the version in force on the build date), a permanent page per version, what
@@ -28,9 +28,9 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_build_datetime, get_relative_url
 
-from consent_api import registry
 from consent_api.exc import ConfigError
-from consent_api.policy import PolicyVersion, current_version, previous_version
+from consent_api.site import registry
+from consent_api.site.policy import PolicyVersion, current_version, previous_version
 
 BUILD_DATE_VARIABLE = "CARECALLER_BUILD_DATE"
 POLICY = registry.POLICY_SUBDIR.as_posix()

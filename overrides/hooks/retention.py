@@ -1,6 +1,6 @@
 """The published retention schedule, ``/legal/retention/``, from ``extra.retention``.
 
-The service's purge reads the same numbers through ``consent_api.registry``, so the schedule a
+The service's purge reads the same numbers through ``consent_api.site.registry``, so the schedule a
 reader sees and the deletion the code performs cannot disagree.
 """
 
@@ -12,8 +12,8 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files, InclusionLevel
 
-from consent_api import registry
 from consent_api.exc import ConfigError
+from consent_api.site import registry
 
 RETENTION = "legal/retention.md"
 

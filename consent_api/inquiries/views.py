@@ -16,11 +16,17 @@ from flask import Blueprint, Flask, jsonify, redirect
 from pydantic import BaseModel, Field
 from werkzeug.wrappers import Response
 
-from . import form_pages, form_tokens, openapi, outbox, ratelimit, records, registry, storage
-from .exc import ApiError
-from .forms import CONTACT, DEMO, HONEYPOT, TOKEN, Form
-from .inquiry_models import ContactInquiry, DemoRequest, Inquiry
-from .openapi import ErrorBody
+from consent_api.exc import ApiError
+from consent_api.inquiries import outbox, ratelimit
+from consent_api.inquiries import pages as form_pages
+from consent_api.inquiries import tokens as form_tokens
+from consent_api.inquiries.models import ContactInquiry, DemoRequest, Inquiry
+from consent_api.records import storage
+from consent_api.records import store as records
+from consent_api.site import registry
+from consent_api.site.forms import CONTACT, DEMO, HONEYPOT, TOKEN, Form
+from consent_api.web import openapi
+from consent_api.web.openapi import ErrorBody
 
 bp = Blueprint("inquiries", __name__, url_prefix="/api")
 

@@ -16,9 +16,10 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import ColumnElement, select
 
-from . import records, storage
-from .schema import records as table
-from .schema import rights_requests
+from consent_api.records import storage
+from consent_api.records import store as records
+from consent_api.records.schema import records as table
+from consent_api.records.schema import rights_requests
 
 #: A ticket number or the privacy request's public ID; never an email address.
 REFERENCE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")

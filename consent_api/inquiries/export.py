@@ -17,8 +17,8 @@ from typing import Any
 import click
 from flask.cli import with_appcontext
 
-from . import records
-from .forms import FORMS
+from consent_api.records import store as records
+from consent_api.site.forms import FORMS
 
 #: The columns of a row: the record's own, then every field of either form.
 COLUMNS = [

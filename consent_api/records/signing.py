@@ -14,7 +14,7 @@ from functools import lru_cache
 from flask import current_app
 from itsdangerous import BadSignature, Signer, URLSafeSerializer
 
-from .exc import BadReceipt
+from consent_api.exc import BadReceipt
 
 
 def _keys() -> tuple[str, ...]:

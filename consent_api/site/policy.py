@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from .exc import ConfigError
+from consent_api.exc import ConfigError
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.DOTALL)
 _FILE_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}\.md$")

@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from spectree import Response, SpecTree
 from werkzeug.exceptions import UnsupportedMediaType
 
-from . import errors
-from .exc import ValidationFailed
+from consent_api.exc import ValidationFailed
+from consent_api.web import errors
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -137,4 +137,4 @@ def document() -> dict[str, Any]:
 
 
 #: Functions that complete the document with what is only known at run time (the categories).
-EXTENSION = "consent_api.openapi"
+EXTENSION = "consent_api.web.openapi"

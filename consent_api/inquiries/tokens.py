@@ -20,9 +20,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection, delete
 from sqlalchemy.dialects import postgresql, sqlite
 
-from . import openapi, records
-from .exc import FormTokenRejected
-from .schema import used_form_tokens as table
+from consent_api.exc import FormTokenRejected
+from consent_api.records import store as records
+from consent_api.records.schema import used_form_tokens as table
+from consent_api.web import openapi
 
 bp = Blueprint("form_tokens", __name__, url_prefix="/api")
 

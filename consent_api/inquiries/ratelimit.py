@@ -18,12 +18,12 @@ from limits import RateLimitItem, parse_many
 from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
-from .exc import ConfigError, RateLimited, StorageUnavailable
+from consent_api.exc import ConfigError, RateLimited, StorageUnavailable
 
-EXTENSION = "consent_api.ratelimit"
+EXTENSION = "consent_api.inquiries.ratelimit"
 #: The name the inquiry limit's counts go under, after ``RATELIMIT_KEY_PREFIX``.
 SCOPE = "inquiries"
-logger = logging.getLogger("consent_api.ratelimit")
+logger = logging.getLogger("consent_api.inquiries.ratelimit")
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ import yaml
 if TYPE_CHECKING:
     from flask import Flask
 
-from .exc import ConfigError
-from .policy import PolicyVersion, current_version, load_versions
+from consent_api.exc import ConfigError
+from consent_api.site.policy import PolicyVersion, current_version, load_versions
 
 #: The category every visitor has and cannot turn off; it is never a toggle.
 NECESSARY = "necessary"
@@ -151,7 +151,7 @@ def load(config_path: Path | str) -> Registry:
     return build(path, config.get("extra") or {}, docs_dir)
 
 
-EXTENSION = "consent_api.registry"
+EXTENSION = "consent_api.site.registry"
 
 
 def init_app(app: Flask) -> None:

@@ -20,13 +20,15 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import Select, func, select
 
-from . import background, records, storage
-from .exc import ConfigError, NotFound
-from .registry import RECORD_KINDS
-from .schema import purge_log
-from .schema import records as table
+from consent_api import background
+from consent_api.exc import ConfigError, NotFound
+from consent_api.records import storage
+from consent_api.records import store as records
+from consent_api.records.schema import purge_log
+from consent_api.records.schema import records as table
+from consent_api.site.registry import RECORD_KINDS
 
-logger = logging.getLogger("consent_api.retention")
+logger = logging.getLogger("consent_api.retention.purge")
 
 #: Between two batches on SQLite: long enough for the writers queued behind a batch to take the
 #: write lock before the next batch does.

@@ -8,8 +8,8 @@ from flask import Flask, Response, current_app, jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from . import static_site
-from .exc import ApiError, ValidationFailed
+from consent_api.exc import ApiError, ValidationFailed
+from consent_api.web import static_site
 
 API_PREFIX = "/api/"
 

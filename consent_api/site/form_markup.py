@@ -12,10 +12,10 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from .forms import Form
+from consent_api.site.forms import Form
 
 templates = Environment(
-    loader=PackageLoader("consent_api", "templates"), autoescape=select_autoescape(["html"])
+    loader=PackageLoader("consent_api.site", "templates"), autoescape=select_autoescape(["html"])
 )
 REFERENCE_MARKER = "<!--inquiry-reference-->"
 

@@ -14,7 +14,17 @@ from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, mod
 from pydantic import Field as Schema
 from pydantic_core import PydanticCustomError
 
-from .forms import CONTACT, DEMO, HONEYPOT, MESSAGE, NAME, ORGANIZATION, TOKEN, Field, Form
+from consent_api.site.forms import (
+    CONTACT,
+    DEMO,
+    HONEYPOT,
+    MESSAGE,
+    NAME,
+    ORGANIZATION,
+    TOKEN,
+    Field,
+    Form,
+)
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 ().-]*$")
 

@@ -7,7 +7,8 @@ from typing import Literal
 from flask import Blueprint
 from pydantic import BaseModel
 
-from . import openapi, storage
+from consent_api.records import storage
+from consent_api.web import openapi
 
 bp = Blueprint("health", __name__, url_prefix="/api")
 

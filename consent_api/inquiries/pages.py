@@ -23,10 +23,13 @@ from flask_compress import Compress
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
-from . import form_tokens, registry, signing, static_site
-from .exc import ApiError, BadReceipt, ValidationFailed
-from .form_markup import REFERENCE_MARKER, render_form, templates
-from .forms import CONTACT, FORMS, Form
+from consent_api.exc import ApiError, BadReceipt, ValidationFailed
+from consent_api.inquiries import tokens as form_tokens
+from consent_api.records import signing
+from consent_api.site import registry
+from consent_api.site.form_markup import REFERENCE_MARKER, render_form, templates
+from consent_api.site.forms import CONTACT, FORMS, Form
+from consent_api.web import static_site
 
 bp = Blueprint("form_pages", __name__)
 compress = Compress()

@@ -21,10 +21,11 @@ from flask import Flask, current_app
 from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import background, schema
-from .exc import StorageUnavailable
+from consent_api import background
+from consent_api.exc import StorageUnavailable
+from consent_api.records import schema
 
-EXTENSION = "consent_api.storage"
+EXTENSION = "consent_api.records.storage"
 T = TypeVar("T")
 
 

@@ -25,10 +25,12 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import Connection, Row, delete, func, or_, select, update
 
-from . import background, records, storage
-from .schema import outbox as table
+from consent_api import background
+from consent_api.records import storage
+from consent_api.records import store as records
+from consent_api.records.schema import outbox as table
 
-logger = logging.getLogger("consent_api.outbox")
+logger = logging.getLogger("consent_api.inquiries.outbox")
 
 #: How long a claim lasts: longer than a batch of SMTP conversations can take.
 LEASE = dt.timedelta(minutes=10)

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, Response, current_app
 from whitenoise import WhiteNoise
 
-from . import security
+from consent_api.web import security
 
 #: mkdocs-material's bundles carry a content hash in their names: cache them for a year.
 _HASHED = re.compile(r"\.[0-9a-f]{8,}\.min\.(?:css|js)(?:\.map)?$")

@@ -34,9 +34,10 @@ from sqlalchemy import (
     true,
 )
 
-from . import registry, signing, storage
-from .exc import NotFound, RecordTampered
-from .schema import records as table
+from consent_api.exc import NotFound, RecordTampered
+from consent_api.records import signing, storage
+from consent_api.records.schema import records as table
+from consent_api.site import registry
 
 #: A public ID or consent ID: 22 URL-safe characters (16 bytes).
 ID_PATTERN = r"^[A-Za-z0-9_-]{22}$"

@@ -1,0 +1,40 @@
+"""The Flask application factory: configuration, storage, the API blueprints and the site."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from consent_api import config, consent
+from consent_api.inquiries import outbox, ratelimit
+from consent_api.inquiries import pages as form_pages
+from consent_api.inquiries import views as inquiries
+from consent_api.records import storage
+from consent_api.retention import purge as retention
+from consent_api.site import registry
+from consent_api.web import access_log, cors, errors, health, openapi, security, static_site
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the service: configuration, storage, the API blueprints and the static site."""
+    app = Flask("consent_api", instance_relative_config=True, static_folder=None)
+    config.load(app, test_config)
+    errors.init_app(app)
+    registry.init_app(app)
+    storage.init_app(app)
+    cors.init_app(app)
+    app.register_blueprint(health.bp)
+    consent.init_app(app)
+    ratelimit.init_app(app)
+    inquiries.init_app(app)
+    outbox.init_app(app)
+    form_pages.init_app(app)
+    retention.init_app(app)
+    app.register_blueprint(openapi.bp)
+    security.init_app(app)
+    static_site.init_app(app)
+    security.trust_proxies(app)
+    access_log.init_app(app)
+    return app
