@@ -29,8 +29,12 @@ from consent_api.site.retention_page import RETENTION, schedule_markdown
 #: The staged docs and theme overrides, beside ``mkdocs.yml`` (git-ignored).
 STAGING = ".build/docs"
 THEME = ".build/overrides"
+#: Overrides of Material 9.8's own markup that Zensical's theme does not need: its search
+#: partial is another component, and it already names the dialog (what the override adds).
+MATERIAL_ONLY = {"partials/search.html"}
 #: The configuration for the other builder: in the project's root, which holds ``site/``.
 CONFIG = ".build.yml"
+_HEADING = re.compile(r"^# (.+)$", re.MULTILINE)
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*\n", re.DOTALL)
 
 
@@ -98,6 +102,10 @@ def _page(
         meta, where=src_uri, url=policy_pages.page_url(src_uri), api_base=reg.api_base
     )
     if before:
+        # The marker goes before the heading, where a builder would no longer find the title.
+        heading = _HEADING.search(body)
+        if heading and "title" not in meta:
+            meta["title"] = heading.group(1).strip()
         body = f"{before}\n\n{body}"
     if after:
         body = f"{body.rstrip()}\n\n{after}\n"
@@ -106,11 +114,12 @@ def _page(
 
 def _hooks_of(config: dict[str, Any], root: Path) -> Any:
     hooks = {(root / str(hook)).resolve() for hook in config.get("hooks") or []}
-    folders = {hook.parent for hook in hooks}
+    theme_dir = (root / config["theme"]["custom_dir"]).resolve()
+    skipped = {*hooks, *(hook.parent for hook in hooks), *(theme_dir / n for n in MATERIAL_ONLY)}
 
     def ignore(directory: str, names: list[str]) -> list[str]:
         here = Path(directory).resolve()
-        return [n for n in names if here / n in hooks or here / n in folders or n == "__pycache__"]
+        return [n for n in names if here / n in skipped or n == "__pycache__"]
 
     return ignore
 
