@@ -85,4 +85,4 @@ bench: setup $(BENCH_NODE) ## Run the benchmarks, write bench/results/report.md 
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean: ## Remove build output and caches (keeps instance/ data)
-	rm -rf site .pytest_cache .mypy_cache .ruff_cache
+	rm -rf site .build .build.yml .cache .pytest_cache .mypy_cache .ruff_cache
