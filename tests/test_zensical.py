@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import BIN, ROOT, LiveServer
+from conftest import BIN, ROOT, LiveServer, mkdocs_build
 from inquiry_support import VALID
 from lxml import html as lxml_html
 from sitecheck import parse
@@ -199,3 +199,27 @@ def test_on_the_zensical_build_a_form_is_sent_without_javascript(
     assert page.url == f"{zensical_server.url}/{FORMS['contact'].thanks}"
     assert [payload["name"] for payload in _payloads(zensical_server, "contact")] == [name]
     context.close()
+
+
+def test_mkdocs_builds_the_staged_sources_into_the_same_pages_as_with_its_hook(
+    built_site: Path, tmp_path: Path
+) -> None:
+    # The staging step and the hook hand over the same generated site: MkDocs itself, given the
+    # staged sources and no hook, publishes every page with the text its hooked build has.
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
+    for folder in ("docs", "overrides"):
+        shutil.copytree(ROOT / folder, project / folder)
+    _run(sys.executable, "-m", "consent_api.site.stage", "--config", "mkdocs.yml", cwd=project)
+    result = mkdocs_build(project / ".build.yml", project / "site")
+    assert result.returncode == 0, result.stderr
+    pages = sorted(page.relative_to(built_site) for page in built_site.rglob("*.html"))
+    assert pages == sorted(
+        page.relative_to(project / "site") for page in (project / "site").rglob("*.html")
+    )
+    for page in pages:
+        assert (
+            parse(project / "site" / page).article_lines()
+            == parse(built_site / page).article_lines()
+        ), page
