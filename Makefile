@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
+# The site's builder: mkdocs (the default, with mkdocs-material) or zensical, its successor.
+BUILDER ?= mkdocs
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export NO_MKDOCS_2_WARNING := 1
@@ -16,14 +18,25 @@ help: ## List the targets
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test,zensical]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
 setup: $(STAMP) ## Create .venv/ and install the project with its test tools
 
-build: setup ## Build the site into site/ (strict: any warning fails), gzip copies beside
+build: setup ## Build the site into site/ (strict; BUILDER=zensical for Zensical), gzip copies beside
+ifeq ($(BUILDER),zensical)
+	@# Zensical runs no MkDocs hooks: the project's own code stages what they generate, then
+	@# post-processes what Zensical built (minification, the Content-Security-Policy).
+	$(BIN)/python -m consent_api.site.stage
+	rm -rf site
+	$(BIN)/zensical build --clean --strict --config-file .build.yml
+	$(BIN)/python -m consent_api.site.postbuild site
+else ifeq ($(BUILDER),mkdocs)
 	$(BIN)/mkdocs build --strict
+else
+	$(error BUILDER must be mkdocs or zensical, not $(BUILDER))
+endif
 	@# Publishing, not authoring: servers send these .gz copies (WhiteNoise, nginx gzip_static).
 	$(BIN)/python -m whitenoise.compress --quiet --no-brotli site
 
@@ -53,7 +66,7 @@ lock: ## Re-resolve the dependencies into requirements.lock (in a throwaway envi
 	rm -rf .lock-venv
 	$(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade pip
-	.lock-venv/bin/python -m pip install --quiet -e '.[test]'
+	.lock-venv/bin/python -m pip install --quiet -e '.[test,zensical]'
 	{ sed -n '1,2p' requirements.lock; .lock-venv/bin/python -m pip freeze --exclude-editable; } > requirements.lock.new
 	mv requirements.lock.new requirements.lock
 	rm -rf .lock-venv
@@ -72,4 +85,4 @@ bench: setup $(BENCH_NODE) ## Run the benchmarks, write bench/results/report.md 
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean: ## Remove build output and caches (keeps instance/ data)
-	rm -rf site .pytest_cache .mypy_cache .ruff_cache
+	rm -rf site .build .build.yml .cache .pytest_cache .mypy_cache .ruff_cache

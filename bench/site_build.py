@@ -1,4 +1,6 @@
-"""Build time: the project's hooks and overrides against plain mkdocs-material.
+"""Build time: the project's hooks and overrides against plain mkdocs-material, and the same
+sources built with Zensical (stage, ``zensical build``, post-build step: ``make build
+BUILDER=zensical``) beside them.
 
 "Plain" is the same configuration and the same Markdown through a generated ``mkdocs.yml`` that
 inherits the real one (``INHERIT``) with ``hooks: []`` and ``custom_dir`` pointed at a folder
@@ -124,20 +126,55 @@ def _build(config: Path, site_dir: Path) -> tuple[float, str]:
     return elapsed, command_line(argv)
 
 
+def _zensical(config: Path, site_dir: Path) -> tuple[float, str]:
+    """``make build BUILDER=zensical`` for ``config``'s project (Zensical writes its ``site/``)."""
+    steps: list[list[str | Path]] = [
+        [BIN / "python", "-m", "consent_api.site.stage", "--config", config],
+        [BIN / "zensical", "build", "--clean", "--config-file", config.parent / ".build.yml"],
+        [
+            BIN / "python",
+            "-m",
+            "consent_api.site.postbuild",
+            config.parent / "site",
+            "--config",
+            config,
+            "--theme-dir",
+            config.parent / "overrides",
+        ],
+    ]
+    started = time.perf_counter()
+    for argv in steps:
+        done = subprocess.run(argv, cwd=config.parent, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"{command_line(argv)} failed:\n{done.stderr[-3000:]}")
+    elapsed = time.perf_counter() - started
+    return elapsed, " && ".join(command_line(argv) for argv in steps)
+
+
 def _compare(label: str, config: Path, work: Path, repetitions: int) -> dict[str, Any]:
     plain = _plain_config(config, work / f"plain-{label}")
     configs = {"project": config, "plain": plain}
-    times: dict[str, list[float]] = {"project": [], "plain": []}
+    times: dict[str, list[float]] = {"project": [], "plain": [], "zensical": []}
     commands: dict[str, str] = {}
-    ratios = []
+    ratios, zensical_ratios = [], []
     _build(config, work / f"site-{label}-warm")  # fills the OS file cache for both
     for number in range(repetitions):
-        order = ["project", "plain"] if number % 2 == 0 else ["plain", "project"]
+        order = (
+            ["project", "plain", "zensical"]
+            if number % 2 == 0
+            else ["zensical", "plain", "project"]
+        )
         this_round = {}
         for side in order:
-            this_round[side], commands[side] = _build(configs[side], work / f"site-{label}-{side}")
+            if side == "zensical":
+                this_round[side], commands[side] = _zensical(config, work)
+            else:
+                this_round[side], commands[side] = _build(
+                    configs[side], work / f"site-{label}-{side}"
+                )
             times[side].append(this_round[side])
         ratios.append(this_round["project"] / this_round["plain"])
+        zensical_ratios.append(this_round["zensical"] / this_round["project"])
     site = work / f"site-{label}-project"
     return {
         "times": times,
@@ -145,6 +182,9 @@ def _compare(label: str, config: Path, work: Path, repetitions: int) -> dict[str
         "ratio": median(ratios),
         "project_s": median(times["project"]),
         "plain_s": median(times["plain"]),
+        "zensical_s": median(times["zensical"]),
+        "zensical_ratios": zensical_ratios,
+        "zensical_ratio": median(zensical_ratios),
         "commands": commands,
         "html_pages": sum(1 for _ in site.rglob("*.html")),
     }
@@ -184,19 +224,23 @@ def markdown(result: Result) -> list[str]:
         "Wall-clock time of the whole `mkdocs build` process (interpreter start included), "
         "builds alternating project/plain; ratio per repetition, median reported.",
         "",
-        "| site | HTML files | project s (median) | plain s (median) | ratios | median ratio |",
-        "| --- | ---: | ---: | ---: | --- | ---: |",
+        "| site | HTML files | project s (median) | plain s (median) | ratios | median ratio "
+        "| Zensical s (median) | Zensical / project |",
+        "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
     ]
     for label, data in result["sites"].items():
         ratios = ", ".join(f"{r:.2f}" for r in data["ratios"])
         lines.append(
             f"| {label} | {data['html_pages']} | {data['project_s']:.2f} | {data['plain_s']:.2f} "
-            f"| {ratios} | **{data['ratio']:.2f}** |"
+            f"| {ratios} | **{data['ratio']:.2f}** | {data.get('zensical_s', 0):.2f} "
+            f"| {data.get('zensical_ratio', 0):.2f} |"
         )
     lines += [
         "",
         "The plain configuration inherits `mkdocs.yml` (`INHERIT`), sets `hooks: []` and points "
         '`custom_dir` at a folder holding only `{% extends "main.html" %}` aliases for page '
         "templates named in front matter, so the same Markdown builds with Material alone.",
+        "The Zensical side is the whole `make build BUILDER=zensical` pipeline (staging, "
+        "`zensical build`, the post-build step), each a process of its own.",
     ]
     return lines

@@ -32,11 +32,11 @@ POLICY_SUBDIR = Path("legal") / "privacy"
 RECORD_KINDS = ("consent", "contact", "demo")
 
 
-class _Loader(yaml.SafeLoader):
+class Loader(yaml.SafeLoader):
     """Safe YAML that ignores the ``!!python/...`` and ``!ENV`` tags MkDocs allows."""
 
 
-_Loader.add_multi_constructor("", lambda loader, suffix, node: None)
+Loader.add_multi_constructor("", lambda loader, suffix, node: None)
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ def load(config_path: Path | str) -> Registry:
     """Read the registry from ``config_path`` (a ``mkdocs.yml``); raises ``ConfigError``."""
     path = Path(config_path).resolve()
     try:
-        config = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+        config = yaml.load(path.read_text(encoding="utf-8"), Loader=Loader)
     except (OSError, yaml.YAMLError) as error:
         raise ConfigError(f"cannot read the site configuration {path}: {error}") from error
     docs_dir = (path.parent / config.get("docs_dir", "docs")).resolve()

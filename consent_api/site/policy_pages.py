@@ -1,11 +1,11 @@
-"""The versioned Privacy Policy on the site, from ``consent_api.site.policy``'s list of versions.
+"""The versioned Privacy Policy's pages, generated from the version files alone, for any builder.
 
-Marketers add ``docs/legal/privacy/YYYY-MM-DD.md``; this hook publishes, from those files alone:
-``/legal/privacy/`` (the version in force on the build date), a permanent page per version, what
-each version changed (``/legal/privacy/<date>/changes/``), the history with a comparison, and the
-Atom feed ``/legal/privacy/feed.xml``. It also hands every template ``policy_version``.
-
-The build date is today (UTC), or ``CARECALLER_BUILD_DATE=YYYY-MM-DD`` to preview another day.
+From ``docs/legal/privacy/YYYY-MM-DD.md`` this module writes: ``/legal/privacy/`` (the version in
+force on the build date), the notices on each version's permanent page, what each version changed
+(``/legal/privacy/<date>/changes/``), the history with a comparison, and the Atom feed. The
+MkDocs hook (``overrides/hooks/policy.py``) hands these to MkDocs in memory; ``stage.py`` writes
+them into the folder another builder reads. Links between pages are Markdown links to source
+files, which either builder checks and rewrites.
 """
 
 from __future__ import annotations
@@ -14,26 +14,20 @@ import datetime as dt
 import os
 import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
-from pathlib import Path
+from typing import Any
 
-import markdown
-import redline
 from feedgen.feed import FeedGenerator
-from jinja2 import Environment
-from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.exceptions import PluginError
-from mkdocs.structure.files import File, Files, InclusionLevel
-from mkdocs.structure.pages import Page
-from mkdocs.utils import get_build_datetime, get_relative_url
 
 from consent_api.exc import ConfigError
-from consent_api.site import registry
+from consent_api.site import redline
 from consent_api.site.policy import PolicyVersion, current_version, previous_version
+from consent_api.site.registry import POLICY_SUBDIR, Registry
 
 BUILD_DATE_VARIABLE = "CARECALLER_BUILD_DATE"
-POLICY = registry.POLICY_SUBDIR.as_posix()
+POLICY = POLICY_SUBDIR.as_posix()
 INDEX = f"{POLICY}/index.md"
 HISTORY = f"{POLICY}/history.md"
 FEED = f"{POLICY}/feed.xml"
@@ -44,13 +38,13 @@ _NEXT_SECTION = re.compile(r"^#{1,2} ", re.MULTILINE)
 
 
 @dataclass
-class _Policy:
+class PolicySite:
     """What one build knows about the policy."""
 
     today: dt.date
     versions: list[PolicyVersion]
     current: PolicyVersion
-    #: Each version's text as HTML, from its own page in this build: what the redlines compare.
+    #: Each version's text as HTML, as the build rendered it: what the redlines compare.
     texts: dict[str, str] = field(default_factory=dict)
     # Every page asks whether it is a version or a redline: look it up, not through the list.
     _at: dict[str, PolicyVersion] = field(init=False)
@@ -66,8 +60,14 @@ class _Policy:
     def changed_by(self, src_uri: str) -> PolicyVersion | None:
         return self._changes.get(src_uri)
 
+    def upcoming(self) -> list[PolicyVersion]:
+        return [v for v in self.versions if v.effective > self.today]
 
-_policy: _Policy | None = None
+
+def policy_site(registry: Registry, today: dt.date) -> PolicySite:
+    """The policy as published on ``today``."""
+    versions = registry.versions
+    return PolicySite(today, versions, current_version(versions, today))
 
 
 def version_uri(version: PolicyVersion) -> str:
@@ -83,106 +83,108 @@ def long_date(date: dt.date) -> str:
 
 
 def build_date() -> dt.date:
-    """The day the build publishes for: ``CARECALLER_BUILD_DATE`` or today in UTC."""
+    """The day the build publishes for: ``CARECALLER_BUILD_DATE``, else the day of
+    ``SOURCE_DATE_EPOCH`` (reproducible builds), else today in UTC."""
     value = os.environ.get(BUILD_DATE_VARIABLE, "").strip()
     if not value:
-        return get_build_datetime().date()
+        epoch = os.environ.get("SOURCE_DATE_EPOCH")
+        moment = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch else dt.datetime.now(dt.UTC)
+        return moment.date()
     try:
         return dt.date.fromisoformat(value)
     except ValueError as error:
-        raise PluginError(
+        raise ConfigError(
             f"{BUILD_DATE_VARIABLE} must be a date (YYYY-MM-DD), not {value!r}"
         ) from error
 
 
-def _state() -> _Policy:
-    if _policy is None:
-        raise PluginError("the policy hook's on_config did not run")
-    return _policy
+def page_url(src_uri: str) -> str:
+    """The URL a source file is published at, with directory URLs (``a/b.md`` -> ``a/b/``)."""
+    stem, ext = posixpath.splitext(src_uri)
+    if ext != ".md":
+        return src_uri
+    if posixpath.basename(stem) in ("index", "README"):
+        directory = posixpath.dirname(stem)
+        return f"{directory}/" if directory else ""
+    return f"{stem}/"
+
+
+def relative_url(url: str, other: str) -> str:
+    """``url`` relative to the page at ``other`` (both site-relative, as MkDocs computes it)."""
+    other_parts = [part for part in other.split("/") if part]
+    dest_parts = [part for part in url.split("/") if part]
+    common = 0
+    for a, b in zip(other_parts, dest_parts, strict=False):
+        if a != b:
+            break
+        common += 1
+    rel = "/".join([".."] * (len(other_parts) - common) + dest_parts[common:]) or "."
+    return rel + "/" if url.endswith("/") else rel
 
 
 def _link(source: str, target: str) -> str:
-    """A Markdown link target from one source file to another (MkDocs checks and rewrites it)."""
+    """A Markdown link target from one source file to another (the builder checks it)."""
     return posixpath.relpath(target, posixpath.dirname(source))
 
 
-def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    global _policy
-    try:
-        versions = registry.build(
-            Path(config.config_file_path), config.extra, Path(config.docs_dir)
-        ).versions
-    except ConfigError as error:
-        raise PluginError(str(error)) from error
-    today = build_date()
-    _policy = _Policy(today, versions, current_version(versions, today))
-    return config
-
-
-def on_files(files: Files, config: MkDocsConfig) -> Files:
-    policy = _state()
-    for version in policy.versions:
-        if (file := files.get_file_from_path(version_uri(version))) is not None:
-            file.inclusion = InclusionLevel.NOT_IN_NAV
-
-    def add(src_uri: str, content: str | bytes, in_nav: bool = False) -> File:
-        inclusion = InclusionLevel.INCLUDED if in_nav else InclusionLevel.NOT_IN_NAV
-        file = File.generated(config, src_uri, content=content, inclusion=inclusion)
-        files.append(file)
-        return file
-
-    add(INDEX, policy.current.source(), in_nav=True)
-    changes = {
-        v.id: add(changes_uri(v), _changes_markdown(policy, v, before))
-        for v in policy.versions
-        if (before := previous_version(policy.versions, v))
+def generated_pages(site: PolicySite) -> dict[str, str]:
+    """The Markdown pages no file holds: the policy in force, each redline page, the history."""
+    pages = {INDEX: site.current.source()}
+    for version in site.versions:
+        before = previous_version(site.versions, version)
+        if before is not None:
+            pages[changes_uri(version)] = _changes_markdown(version, before)
+    links = {
+        v.id: relative_url(page_url(changes_uri(v)), page_url(HISTORY))
+        for v in site.versions
+        if changes_uri(v) in pages
     }
-    history = File(HISTORY, None, config.site_dir, config.use_directory_urls)
-    links = {key: get_relative_url(file.url, history.url) for key, file in changes.items()}
-    add(HISTORY, _history_markdown(policy, links), in_nav=True)
-    add(FEED, _feed(policy, config))
-    return files
+    pages[HISTORY] = _history_markdown(site, links)
+    return pages
 
 
-def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    policy = _state()
-    src_uri = page.file.src_uri
-    if src_uri != INDEX and (policy.version_at(src_uri) or policy.changed_by(src_uri)):
-        # Search finds the policy at /legal/privacy/ and every version from the history. Each
-        # version's own page and redline would repeat the policy's text in the search index,
-        # which every page loads: one more copy per version.
-        page.meta["search"] = {**(page.meta.get("search") or {}), "exclude": True}
-    version = policy.current if src_uri == INDEX else policy.version_at(src_uri)
+def in_search(site: PolicySite, src_uri: str) -> bool:
+    """Whether a page goes into the search index, which every page loads.
+
+    Search finds the policy at /legal/privacy/ and every version from the history. Each
+    version's own page and redline would repeat the policy's text: one more copy per version.
+    """
+    return src_uri == INDEX or not (site.version_at(src_uri) or site.changed_by(src_uri))
+
+
+def page_markdown(site: PolicySite, src_uri: str, markdown: str) -> tuple[str, dict[str, Any]]:
+    """A policy page's Markdown with its notices, and the front matter it gains; other pages
+    come back unchanged."""
+    meta: dict[str, Any] = {}
+    if not in_search(site, src_uri):
+        meta["search"] = {"exclude": True}
+    version = site.current if src_uri == INDEX else site.version_at(src_uri)
     if version is None:
-        return markdown
+        return markdown, meta
     if src_uri != INDEX:
-        page.meta["title"] = f"Privacy Policy, version of {long_date(version.effective)}"
-    notices = _notices(policy, version, src_uri)
-    return _retention_link(_with_last_updated(markdown, version, notices), src_uri)
+        meta["title"] = f"Privacy Policy, version of {long_date(version.effective)}"
+    notices = _notices(site, version, src_uri)
+    return _retention_link(with_last_updated(markdown, version, notices), src_uri), meta
 
 
-def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    policy = _state()
-    published = policy.version_at(page.file.src_uri)
-    if published is not None:
-        # Kept for the redlines, which come later: generated pages follow the docs' own files.
-        policy.texts[published.id] = html
-        return html
-    version = policy.changed_by(page.file.src_uri)
-    before = previous_version(policy.versions, version) if version else None
+def redline_html(site: PolicySite, src_uri: str, render: Callable[[str], str]) -> str | None:
+    """The marked-up changes for a redline page (``None`` for any other page). ``render``
+    turns a version's Markdown into HTML when the build has not kept that version's page."""
+    version = site.changed_by(src_uri)
+    before = previous_version(site.versions, version) if version else None
     if version is None or before is None:
-        return html
-    marked = redline.redline(_text(policy, before, config), _text(policy, version, config))
-    return f'{html}\n<div class="cc-redline">\n{marked}\n</div>'
+        return None
+    marked = redline.redline(_text(site, before, render), _text(site, version, render))
+    return f'<div class="cc-redline">\n{marked}\n</div>'
 
 
-def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
-    # Every page carries the version in force, so a consent records what its visitor was shown.
-    env.globals["policy_version"] = _state().current.id
-    return env
+def _text(site: PolicySite, version: PolicyVersion, render: Callable[[str], str]) -> str:
+    if version.id not in site.texts:
+        site.texts[version.id] = render(with_last_updated(version.body(), version, ""))
+    return site.texts[version.id]
 
 
-def _with_last_updated(text: str, version: PolicyVersion, notices: str) -> str:
+def with_last_updated(text: str, version: PolicyVersion, notices: str) -> str:
     title = _TITLE.search(text)
     at = title.end() if title else 0
     line = f"Last Updated: {long_date(version.effective)}"
@@ -195,7 +197,7 @@ def _retention_link(text: str, src_uri: str) -> str:
         return text
     following = _NEXT_SECTION.search(text, section.end())
     at = following.start() if following else len(text)
-    notice = _admonition(
+    notice = admonition(
         "info",
         "Retention schedule",
         "How long this website keeps each kind of record it stores, and what extends it, is "
@@ -204,46 +206,45 @@ def _retention_link(text: str, src_uri: str) -> str:
     return f"{text[:at].rstrip()}\n\n{notice}\n{text[at:]}"
 
 
-def _admonition(kind: str, title: str, *lines: str) -> str:
+def admonition(kind: str, title: str, *lines: str) -> str:
     """A notice of the build's own, marked as such: the redlines leave it out (NOTICE)."""
     body = "\n\n".join(f"    {line}" for line in lines)
     return f'!!! {kind} {redline.NOTICE} "{title}"\n\n{body}\n'
 
 
-def _notices(policy: _Policy, version: PolicyVersion, src_uri: str) -> str:
+def _notices(site: PolicySite, version: PolicyVersion, src_uri: str) -> str:
     def to(target: str) -> str:
         return _link(src_uri, target)
 
     when = long_date(version.effective)
     history = f"[Every version and what changed]({to(HISTORY)})."
     if src_uri == INDEX:
-        upcoming = [v for v in policy.versions if v.effective > policy.today]
         notices = [
-            _admonition(
+            admonition(
                 "info",
                 f"An updated policy takes effect on {long_date(v.effective)}",
                 f"{v.summary} [Read the updated policy]({to(version_uri(v))}) or "
                 f"[see what changes]({to(changes_uri(v))}).",
             )
-            for v in upcoming
+            for v in site.upcoming()
         ]
         return "\n".join([*notices, history])
-    if version.effective > policy.today:
-        return _admonition(
+    if version.effective > site.today:
+        return admonition(
             "info",
             f"This version takes effect on {when}",
             f"Until then, [the current Privacy Policy]({to(INDEX)}) applies. "
             f"[See what changes]({to(changes_uri(version))}). {history}",
         )
-    if version is not policy.current:
-        later = [v for v in policy.versions if v.effective > version.effective]
-        return _admonition(
+    if version is not site.current:
+        later = [v for v in site.versions if v.effective > version.effective]
+        return admonition(
             "warning",
             "This version is no longer in force",
             f"It applied from {when} until {long_date(later[0].effective)}. "
             f"[Read the current Privacy Policy]({to(INDEX)}). {history}",
         )
-    return _admonition(
+    return admonition(
         "note",
         "This is the version in force",
         f"It has applied since {when}. [The Privacy Policy]({to(INDEX)}) always shows the "
@@ -251,7 +252,7 @@ def _notices(policy: _Policy, version: PolicyVersion, src_uri: str) -> str:
     )
 
 
-def _changes_markdown(policy: _Policy, version: PolicyVersion, before: PolicyVersion) -> str:
+def _changes_markdown(version: PolicyVersion, before: PolicyVersion) -> str:
     uri = changes_uri(version)
     when, then = long_date(version.effective), long_date(before.effective)
     return (
@@ -261,7 +262,7 @@ def _changes_markdown(policy: _Policy, version: PolicyVersion, before: PolicyVer
         f"with the version [effective {then}]({_link(uri, version_uri(before))}). "
         f"[Every version]({_link(uri, HISTORY)}).\n\n"
         f"Summary of the changes: {version.summary}\n\n"
-        + _admonition(
+        + admonition(
             "note",
             "How changes are marked",
             "Added words are <ins>underlined</ins> and removed words are <del>struck "
@@ -271,14 +272,14 @@ def _changes_markdown(policy: _Policy, version: PolicyVersion, before: PolicyVer
     )
 
 
-def _history_markdown(policy: _Policy, changes: dict[str, str]) -> str:
+def _history_markdown(site: PolicySite, changes: dict[str, str]) -> str:
     def status(version: PolicyVersion) -> str:
-        if version is policy.current:
+        if version is site.current:
             return "in force"
-        return "upcoming" if version.effective > policy.today else "no longer in force"
+        return "upcoming" if version.effective > site.today else "no longer in force"
 
     sections = []
-    for version in reversed(policy.versions):
+    for version in reversed(site.versions):
         links = [f"[Read this version]({_link(HISTORY, version_uri(version))})"]
         if version.id in changes:
             links.append(f"[See what changed]({_link(HISTORY, changes_uri(version))})")
@@ -289,7 +290,7 @@ def _history_markdown(policy: _Policy, changes: dict[str, str]) -> str:
     options = "".join(
         f'<option value="{v.id}" data-changes="{escape(changes.get(v.id, ""))}">'
         f"{long_date(v.effective)}</option>"
-        for v in reversed(policy.versions)
+        for v in reversed(site.versions)
     )
     compare = (
         '<form class="cc-compare" data-policy-compare hidden>'
@@ -298,7 +299,7 @@ def _history_markdown(policy: _Policy, changes: dict[str, str]) -> str:
         '<button class="md-button" type="submit">Compare</button></form>\n'
         '<div class="cc-compare__result" aria-live="polite"></div>\n'
     )
-    if len(policy.versions) > 1:
+    if len(site.versions) > 1:
         compare = (
             "## Compare two versions { #compare }\n\n"
             "Choose two versions to see every change between them, one version at a time. Each "
@@ -315,39 +316,27 @@ def _history_markdown(policy: _Policy, changes: dict[str, str]) -> str:
     )
 
 
-def _text(policy: _Policy, version: PolicyVersion, config: MkDocsConfig) -> str:
-    """The version's text as HTML: from its page, or rendered here when this build skipped the
-    page (``mkdocs serve --dirty`` rebuilds only changed files)."""
-    if version.id not in policy.texts:
-        renderer = markdown.Markdown(
-            extensions=config.markdown_extensions, extension_configs=config.mdx_configs
-        )
-        policy.texts[version.id] = renderer.convert(_with_last_updated(version.body(), version, ""))
-    return policy.texts[version.id]
-
-
-def _feed(policy: _Policy, config: MkDocsConfig) -> bytes:
-    site_url = config.site_url
+def feed_xml(site: PolicySite, *, site_url: str, site_name: str, author: str) -> bytes:
+    """The Atom feed of every version; its links are absolute, so it needs ``site_url``."""
     if not site_url:
-        raise PluginError("mkdocs.yml needs a site_url: the policy feed's links are absolute")
+        raise ConfigError("mkdocs.yml needs a site_url: the policy feed's links are absolute")
 
     def url(src_uri: str) -> str:
-        file = File(src_uri, None, config.site_dir, config.use_directory_urls)
-        return f"{site_url.rstrip('/')}/{file.url}"
+        return f"{site_url.rstrip('/')}/{page_url(src_uri)}"
 
     def moment(date: dt.date) -> dt.datetime:
         return dt.datetime.combine(date, dt.time(), dt.UTC)
 
     feed = FeedGenerator()
     feed.id(url(HISTORY))
-    feed.title(f"{config.site_name} Privacy Policy")
+    feed.title(f"{site_name} Privacy Policy")
     feed.subtitle("Every version of the Privacy Policy, with what it changed.")
-    feed.author(name=config.site_author or config.site_name)
+    feed.author(name=author or site_name)
     feed.link(href=url(HISTORY), rel="alternate")
     feed.link(href=url(FEED), rel="self")
     feed.language("en")
-    feed.updated(moment(policy.versions[-1].effective))
-    for version in policy.versions:
+    feed.updated(moment(site.versions[-1].effective))
+    for version in site.versions:
         entry = feed.add_entry(order="append")
         entry.id(url(version_uri(version)))
         entry.title(f"Privacy Policy effective {long_date(version.effective)}")
@@ -355,5 +344,5 @@ def _feed(policy: _Policy, config: MkDocsConfig) -> bytes:
         entry.summary(version.summary)
         entry.published(moment(version.effective))
         entry.updated(moment(version.effective))
-    feed_xml: bytes = feed.atom_str(pretty=True)
-    return feed_xml
+    xml: bytes = feed.atom_str(pretty=True)
+    return xml

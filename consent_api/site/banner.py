@@ -1,18 +1,18 @@
-"""The cookie banner's build step: check ``extra.consent`` and hand the templates the banner
-fingerprint from ``consent_api.site.registry`` (``hooks/policy.py`` hands it the policy version)."""
+"""The cookie banner's configuration (``extra.consent``): what is wrong with it, and the values
+every page's templates need (banner fingerprint, policy version, API base, choice lifetime).
+
+Both builders get the same values: the MkDocs hook puts them into ``config.extra.generated``,
+and ``stage.py`` writes them into the configuration it generates for another builder.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment
-from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.exceptions import PluginError
-from mkdocs.structure.files import Files
-
 from consent_api.site import registry
+from consent_api.site.registry import Registry
 
 #: About six months, when ``extra.consent.expires_after_days`` is not given.
 DEFAULT_EXPIRES_AFTER_DAYS = 182
@@ -81,19 +81,15 @@ def problems(consent: Any) -> list[str]:
     return found
 
 
-def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    found = problems(config.extra.get("consent"))
-    if found:
-        raise PluginError("The cookie banner's configuration is wrong:\n  " + "\n  ".join(found))
-    return config
+#: Where the templates find what the build computed: ``config.extra.generated``.
+GENERATED = "generated"
 
 
-def on_env(env: Environment, /, *, config: MkDocsConfig, files: Files) -> Environment:
-    # From the configuration MkDocs has parsed: reading mkdocs.yml again costs every build.
-    reg = registry.build(Path(config.config_file_path), config.extra, Path(config.docs_dir))
-    env.globals["cc_consent"] = {
+def template_values(reg: Registry, today: dt.date) -> dict[str, Any]:
+    """What the templates read from ``config.extra.generated``: plain strings and numbers."""
+    return {
         "banner_fingerprint": reg.banner_fingerprint,
-        "api_base": str(config.extra.get("api_base") or "/api").rstrip("/"),
+        "policy_version": reg.current_version(today).id,
+        "api_base": reg.api_base,
         "expires_after_days": reg.consent.get("expires_after_days", DEFAULT_EXPIRES_AFTER_DAYS),
     }
-    return env

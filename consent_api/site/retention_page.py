@@ -1,24 +1,18 @@
 """The published retention schedule, ``/legal/retention/``, from ``extra.retention``.
 
-The service's purge reads the same numbers through ``consent_api.site.registry``, so the schedule a
-reader sees and the deletion the code performs cannot disagree.
+The service's purge reads the same numbers through ``registry``, so the schedule a reader sees
+and the deletion the code performs cannot disagree.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.exceptions import PluginError
-from mkdocs.structure.files import File, Files, InclusionLevel
-
-from consent_api.exc import ConfigError
-from consent_api.site import registry
+from consent_api.site.registry import Retention
 
 RETENTION = "legal/retention.md"
 
 
-def schedule_markdown(periods: dict[str, registry.Retention]) -> str:
+def schedule_markdown(periods: dict[str, Retention]) -> str:
+    """The schedule page's Markdown, front matter included."""
     rows = "\n".join(
         f"| {period.label} | {period.days} days | {period.extended_by or 'Never extended.'} |"
         for period in periods.values()
@@ -36,19 +30,3 @@ def schedule_markdown(periods: dict[str, registry.Retention]) -> str:
         f"{rows}\n\n"
         "The [Privacy Policy](privacy/index.md) describes how CareCaller handles information.\n"
     )
-
-
-def on_files(files: Files, config: MkDocsConfig) -> Files:
-    try:
-        periods = registry.read_retention(config.extra, Path(config.config_file_path))
-    except ConfigError as error:
-        raise PluginError(str(error)) from error
-    files.append(
-        File.generated(
-            config,
-            RETENTION,
-            content=schedule_markdown(periods),
-            inclusion=InclusionLevel.INCLUDED,
-        )
-    )
-    return files
