@@ -23,7 +23,7 @@ import markdown
 import yaml
 
 from consent_api.exc import ConfigError
-from consent_api.site import banner, form_placement, policy_pages, registry
+from consent_api.site import banner, form_placement, policy_history, policy_pages, registry
 from consent_api.site.retention_page import RETENTION, schedule_markdown
 
 #: The staged docs and theme overrides, beside ``mkdocs.yml`` (git-ignored).
@@ -149,14 +149,14 @@ def stage(config_path: Path, today: dt.date | None = None) -> Path:
     }
     # Generated pages follow the docs' own, as in the MkDocs build: the redlines compare the
     # versions' pages rendered first.
-    sources.update(policy_pages.generated_pages(site))
+    sources.update(policy_history.generated_pages(site))
     sources[RETENTION] = schedule_markdown(reg.retention)
     for src_uri, text in sources.items():
         target = staged / src_uri
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(_page(site, reg, src_uri, text, render), encoding="utf-8")
     (staged / policy_pages.FEED).write_bytes(
-        policy_pages.feed_xml(
+        policy_history.feed_xml(
             site,
             site_url=str(config.get("site_url") or ""),
             site_name=str(config["site_name"]),

@@ -25,7 +25,14 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
 from consent_api.exc import ConfigError
-from consent_api.site import banner, form_placement, policy_pages, postbuild, registry
+from consent_api.site import (
+    banner,
+    form_placement,
+    policy_history,
+    policy_pages,
+    postbuild,
+    registry,
+)
 from consent_api.site.retention_page import RETENTION, schedule_markdown
 
 
@@ -74,12 +81,12 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         inclusion = InclusionLevel.INCLUDED if src_uri in in_nav else InclusionLevel.NOT_IN_NAV
         files.append(File.generated(config, src_uri, content=content, inclusion=inclusion))
 
-    for src_uri, page in policy_pages.generated_pages(build.policy).items():
+    for src_uri, page in policy_history.generated_pages(build.policy).items():
         add(src_uri, page)
     try:
         add(
             policy_pages.FEED,
-            policy_pages.feed_xml(
+            policy_history.feed_xml(
                 build.policy,
                 site_url=config.site_url or "",
                 site_name=config.site_name,
