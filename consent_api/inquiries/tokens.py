@@ -110,7 +110,7 @@ class FormTokenAnswer(BaseModel):
 
 
 @bp.get("/form-token")
-@openapi.documented(resp=openapi.responses(HTTP_200=FormTokenAnswer), tags=["inquiries"])
+@openapi.documented(tags=("inquiries",), responses={200: FormTokenAnswer})
 def new_token() -> dict[str, Any]:
     """A form token, for a page that was not served with one.
 
