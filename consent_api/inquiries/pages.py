@@ -8,6 +8,12 @@ input. The input travels in the 303 redirect as a short-lived signed token (``?s
 access log never records query strings. The privacy-request thank-you page shows its reference.
 Being rendered per request, these pages are compressed here (Flask-Compress, by the client's
 ``Accept-Encoding``); WhiteNoise sends the build's gzip copies of every other page.
+
+Why Flask-Compress stays: each answer carries a fresh token, so no copy of these pages can be
+compressed ahead of time as the build's are, and WhiteNoise compresses only the files it
+serves; compression, ``Accept-Encoding`` negotiation and ``Vary`` are the library's, not
+code of ours. It takes the contact page from 21 KB to 5.2 KB with gzip (Brotli 5.1 KB, zstd
+5.6 KB).
 """
 
 from __future__ import annotations
