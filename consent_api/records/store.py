@@ -16,11 +16,10 @@ import hashlib
 import json
 import secrets
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from flask import Flask, current_app
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -260,16 +259,6 @@ def get(public_id: str, *, kind: str | None = None) -> Record:
     return found[0]
 
 
-def for_subject(email: str) -> list[Record]:
-    """Every live record about the person with this email address, oldest first."""
-    return _all(table.c.subject == subject_of(email))
-
-
-def for_consent_id(consent_id: str) -> list[Record]:
-    """Every live consent record of one consent ID: first choice, changes, withdrawal."""
-    return _all(table.c.consent_id == consent_id)
-
-
 def of_kind(
     kind: str, *, since: dt.datetime | None = None, until: dt.datetime | None = None
 ) -> list[Record]:
@@ -317,25 +306,9 @@ def verify_all(batch_size: int = 1000) -> Verification:
     return Verification(checked, failed)
 
 
-#: Deletes what another module keeps about records before the records themselves go, so that
-#: erasure can say how many went (a foreign key with ON DELETE CASCADE, as the outbox has,
-#: deletes them too, uncounted); called with the transaction and the records' ``id`` values,
-#: returns how many rows it deleted.
-Dependent = Callable[[Connection, Sequence[int]], int]
-DEPENDENTS = "consent_api.records.dependents"
-
-
-def register_dependent(app: Flask, name: str, erase: Dependent) -> None:
-    """Have ``erase`` delete ``name`` rows whenever records are deleted (purge or erasure)."""
-    app.extensions.setdefault(DEPENDENTS, {})[name] = erase
-
-
-def delete_ids(connection: Connection, ids: Sequence[int]) -> dict[str, int]:
-    """Delete the records with these row ids, and what depends on them, in the caller's
-    transaction; returns how many rows went, by dependent name and ``"records"``."""
+def delete_ids(connection: Connection, ids: Sequence[int]) -> int:
+    """Delete the records with these row ids in the caller's transaction; returns how many went.
+    What refers to a record (the outbox) goes with it, by ``ON DELETE CASCADE``."""
     if not ids:
-        return {}
-    dependents: dict[str, Dependent] = current_app.extensions.get(DEPENDENTS, {})
-    deleted = {name: erase(connection, ids) for name, erase in dependents.items()}
-    deleted["records"] = connection.execute(delete(table).where(table.c.id.in_(ids))).rowcount
-    return deleted
+        return 0
+    return connection.execute(delete(table).where(table.c.id.in_(ids))).rowcount

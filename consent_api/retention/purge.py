@@ -69,7 +69,7 @@ def due_ids(kind: str, moment: dt.datetime, size: int) -> Select[int]:
 def _purge_batch(kind: str, moment: dt.datetime, size: int) -> int:
     with storage.transaction() as connection:
         ids = connection.scalars(due_ids(kind, moment, size)).all()
-        return records.delete_ids(connection, ids).get("records", 0)
+        return records.delete_ids(connection, ids)
 
 
 def purge(moment: dt.datetime | None = None) -> dict[str, int]:

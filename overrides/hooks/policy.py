@@ -30,7 +30,12 @@ from mkdocs.utils import get_build_datetime, get_relative_url
 
 from consent_api.exc import ConfigError
 from consent_api.site import registry
-from consent_api.site.policy import PolicyVersion, current_version, previous_version
+from consent_api.site.policy import (
+    PolicyVersion,
+    current_version,
+    previous_version,
+    upcoming_versions,
+)
 
 BUILD_DATE_VARIABLE = "CARECALLER_BUILD_DATE"
 POLICY = registry.POLICY_SUBDIR.as_posix()
@@ -217,7 +222,6 @@ def _notices(policy: _Policy, version: PolicyVersion, src_uri: str) -> str:
     when = long_date(version.effective)
     history = f"[Every version and what changed]({to(HISTORY)})."
     if src_uri == INDEX:
-        upcoming = [v for v in policy.versions if v.effective > policy.today]
         notices = [
             _admonition(
                 "info",
@@ -225,7 +229,7 @@ def _notices(policy: _Policy, version: PolicyVersion, src_uri: str) -> str:
                 f"{v.summary} [Read the updated policy]({to(version_uri(v))}) or "
                 f"[see what changes]({to(changes_uri(v))}).",
             )
-            for v in upcoming
+            for v in upcoming_versions(policy.versions, policy.today)
         ]
         return "\n".join([*notices, history])
     if version.effective > policy.today:
