@@ -21,13 +21,12 @@ from pydantic_core import PydanticCustomError
 
 from consent_api.records import store as records
 from consent_api.site import registry
-from consent_api.site.registry import NECESSARY, Registry
+from consent_api.site.registry import CONSENT, NECESSARY, Registry
 from consent_api.web import bodies, openapi
 from consent_api.web.openapi import ErrorBody
 
 bp = Blueprint("consent", __name__, url_prefix="/api")
 
-KIND = "consent"
 Action = Literal["accept_all", "reject_all", "save_choices"]
 #: Times are written like 2026-03-24T12:00:00.123456Z (UTC).
 Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
@@ -134,7 +133,7 @@ def record_choice() -> Response:
     """
     body = bodies.json_body(ConsentRequest, {"registry": registry.get()})
     record = records.store(
-        KIND,
+        CONSENT,
         {
             "action": body.action,
             "choices": body.choices,
@@ -166,7 +165,7 @@ def show_choice(receipt: str) -> dict[str, Any]:
 
     400 for a forged or damaged receipt, 404 once the record has expired or been deleted.
     """
-    record = records.from_receipt(KIND, receipt)
+    record = records.from_receipt(CONSENT, receipt)
     payload = record.payload
     return ConsentRecord(
         consent_id=str(record.consent_id),
