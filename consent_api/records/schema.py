@@ -28,9 +28,11 @@ from sqlalchemy import (
     text,
 )
 
-from consent_api.records.migrations import LATEST, MIGRATIONS, Migration, current_version, migrate
-
-__all__ = ["LATEST", "MIGRATIONS", "Migration", "current_version", "metadata", "migrate"]
+# What the storage layer and the CLI call, as they always have (schema.migrate(connection)).
+from consent_api.records.migrations import LATEST as LATEST
+from consent_api.records.migrations import MIGRATIONS as MIGRATIONS
+from consent_api.records.migrations import current_version as current_version
+from consent_api.records.migrations import migrate as migrate
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
