@@ -1,4 +1,5 @@
-"""Configuration: defaults, then ``instance/config.py``, then ``CONSENT_API_*`` variables."""
+"""Configuration: defaults, then ``instance/config.py`` and ``CONSENT_API_*`` variables, or a
+test mapping instead of both."""
 
 from __future__ import annotations
 
@@ -80,11 +81,15 @@ DEFAULTS: dict[str, Any] = {
 
 
 def load(app: Flask, test_config: Mapping[str, Any] | None = None) -> None:
-    """Fill ``app.config`` in the documented order and check it."""
+    """Fill ``app.config`` in the documented order and check it: the defaults, then either the
+    instance file and the environment (a deployment, a developer's machine) or ``test_config``
+    (a test), never both, so that no developer's setting reaches a test (as in Flask's tutorial).
+    """
     app.config.from_mapping(DEFAULTS)
-    app.config.from_pyfile("config.py", silent=True)
-    app.config.from_prefixed_env("CONSENT_API")
-    if test_config is not None:
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("CONSENT_API")
+    else:
         app.config.from_mapping(test_config)
     _normalise(app)
 

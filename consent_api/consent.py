@@ -21,13 +21,12 @@ from pydantic_core import PydanticCustomError
 
 from consent_api.records import store as records
 from consent_api.site import registry
-from consent_api.site.registry import NECESSARY, Registry
-from consent_api.web import openapi
+from consent_api.site.registry import CONSENT, NECESSARY, Registry
+from consent_api.web import bodies, openapi
 from consent_api.web.openapi import ErrorBody
 
 bp = Blueprint("consent", __name__, url_prefix="/api")
 
-KIND = "consent"
 Action = Literal["accept_all", "reject_all", "save_choices"]
 #: Times are written like 2026-03-24T12:00:00.123456Z (UTC).
 Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
@@ -123,20 +122,18 @@ class ConsentRecord(BaseModel):
 
 @bp.post("/consent")
 @openapi.documented(
-    json=ConsentRequest,
-    resp=openapi.responses(
-        HTTP_201=ConsentReceipt, HTTP_400=ErrorBody, HTTP_413=ErrorBody, HTTP_415=ErrorBody
-    ),
-    tags=["consent"],
+    tags=("consent",),
+    body=ConsentRequest,
+    responses={201: ConsentReceipt, 400: ErrorBody, 413: ErrorBody, 415: ErrorBody},
 )
 def record_choice() -> Response:
     """Record a cookie choice.
 
     Answers 201 only once the record is durably stored.
     """
-    body = openapi.json_body(ConsentRequest, {"registry": registry.get()})
+    body = bodies.json_body(ConsentRequest, {"registry": registry.get()})
     record = records.store(
-        KIND,
+        CONSENT,
         {
             "action": body.action,
             "choices": body.choices,
@@ -159,18 +156,16 @@ def record_choice() -> Response:
 
 @bp.get("/consent/<receipt>")
 @openapi.documented(
-    resp=openapi.responses(
-        HTTP_200=ConsentRecord, HTTP_400=ErrorBody, HTTP_404=ErrorBody, HTTP_409=ErrorBody
-    ),
-    tags=["consent"],
-    path_parameter_descriptions={"receipt": "The receipt the POST answered."},
+    tags=("consent",),
+    responses={200: ConsentRecord, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody},
+    parameters={"receipt": "The receipt the POST answered."},
 )
 def show_choice(receipt: str) -> dict[str, Any]:
     """Show what a receipt's record holds.
 
     400 for a forged or damaged receipt, 404 once the record has expired or been deleted.
     """
-    record = records.from_receipt(KIND, receipt)
+    record = records.from_receipt(CONSENT, receipt)
     payload = record.payload
     return ConsentRecord(
         consent_id=str(record.consent_id),
@@ -185,18 +180,17 @@ def show_choice(receipt: str) -> dict[str, Any]:
 def _refine_document(spec: dict[str, Any]) -> None:
     """Name the site's categories and policy versions in the document: exactly what is accepted."""
     reg = registry.get()
-    for schema in spec["components"]["schemas"].values():
-        if schema.get("title") == ConsentRequest.model_config.get("title"):
-            choices = schema["properties"]["choices"]
-            choices["properties"] = {
-                NECESSARY: {"const": True},
-                **{name: {"type": "boolean"} for name in reg.categories},
-            }
-            choices["required"] = [NECESSARY, *reg.categories]
-            choices["additionalProperties"] = False
-            schema["properties"]["policy_version"]["enum"] = list(reg.version_ids)
+    schema = spec["components"]["schemas"][ConsentRequest.__name__]
+    choices = schema["properties"]["choices"]
+    choices["properties"] = {
+        NECESSARY: {"const": True},
+        **{name: {"type": "boolean"} for name in reg.categories},
+    }
+    choices["required"] = [NECESSARY, *reg.categories]
+    choices["additionalProperties"] = False
+    schema["properties"]["policy_version"]["enum"] = list(reg.version_ids)
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    app.extensions.setdefault(openapi.EXTENSION, []).append(_refine_document)
+    openapi.refine(app, _refine_document)

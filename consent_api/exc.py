@@ -35,6 +35,11 @@ class ApiError(ConsentApiError):
         if status is not None:
             self.status = status
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries besides its JSON body."""
+        return {}
+
 
 class ValidationFailed(ApiError):
     """The request's content does not match the endpoint's schema."""
@@ -55,10 +60,19 @@ class FormTokenRejected(ApiError):
 
 
 class RateLimited(ApiError):
-    """Too many inquiries from one client; nothing was stored."""
+    """Too many inquiries from one client; nothing was stored. ``retry_after``: the seconds
+    until the window that refused it resets (sent as ``Retry-After``)."""
 
     status = 429
     code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class NotFound(ApiError):

@@ -10,11 +10,14 @@ from urllib.parse import urljoin
 
 import pytest
 from conftest import BIN
+from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.exceptions import TooManyRequests
 
 from consent_api import create_app
+from consent_api.config import DEFAULTS
 from consent_api.exc import ConfigError
+from consent_api.records import storage
 
 
 def test_factory_takes_the_test_config(app_config: dict[str, object]) -> None:
@@ -162,3 +165,27 @@ def test_site_is_sent_gzipped_to_browsers_that_accept_it(client: FlaskClient) ->
     assert "Accept-Encoding" in packed.headers["Vary"]
     assert gzip.decompress(packed.data) == plain.data
     assert len(packed.data) < len(plain.data) / 2
+
+
+def test_a_developers_instance_file_and_environment_never_reach_a_test_app(
+    app_config: dict[str, object], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "config.py").write_text('SECRET_KEYS = ["developers-key"]\nPURGE_INTERVAL = 5\n')
+    monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: str(instance))
+    monkeypatch.setenv("CONSENT_API_INQUIRY_RATE_LIMIT", "1 per day")
+    monkeypatch.setenv("CONSENT_API_DATABASE_URL", f"sqlite:///{tmp_path / 'developer.sqlite3'}")
+
+    developers = create_app()
+    tests = create_app(app_config)
+
+    # The developer's own app sees both; a test app sees only its mapping and the defaults.
+    assert developers.config["SECRET_KEYS"] == ["developers-key"]
+    assert developers.config["INQUIRY_RATE_LIMIT"] == "1 per day"
+    assert tests.config["SECRET_KEYS"] == ["test-secret-key"]
+    assert tests.config["PURGE_INTERVAL"] == DEFAULTS["PURGE_INTERVAL"]
+    assert tests.config["INQUIRY_RATE_LIMIT"] == DEFAULTS["INQUIRY_RATE_LIMIT"]
+    assert tests.config["DATABASE_URL"] == app_config["DATABASE_URL"]
+    for app in (developers, tests):
+        storage.dispose(app)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -12,7 +11,6 @@ import sqlalchemy as sa
 import time_machine
 from flask import Flask
 from flask.testing import FlaskCliRunner
-from sqlalchemy import Connection
 
 from consent_api.cli import cli
 from consent_api.records import storage
@@ -112,25 +110,6 @@ def test_a_reference_cannot_carry_an_email(runner: FlaskCliRunner) -> None:
 def test_erase_needs_exactly_one_way_to_find_the_person(runner: FlaskCliRunner) -> None:
     assert runner.invoke(cli, ["erase"]).exit_code == 2
     assert runner.invoke(cli, ["export", "--email", "a@b.org", "--consent-id", "x"]).exit_code == 2
-
-
-@pytest.mark.usefixtures("ctx")
-def test_what_depends_on_a_record_goes_with_it_on_erase_and_purge(app: Flask) -> None:
-    # The outbox (inquiry forms) registers itself like this; this stands in for it.
-    handed: list[list[int]] = []
-
-    def erase_notifications(connection: Connection, ids: Sequence[int]) -> int:
-        handed.append(sorted(ids))
-        return len(ids)
-
-    records.register_dependent(app, "notifications", erase_notifications)
-    inquiry("ada@example.org")
-    erased = app.test_cli_runner().invoke(cli, ["erase", "--email", "ada@example.org"])
-    assert json.loads(erased.output)["counts"] == {"contact": 1, "notifications": 1}
-    with time_machine.travel(records.now() - dt.timedelta(days=400), tick=False):
-        inquiry("bob@example.org")
-    retention.purge()
-    assert [len(ids) for ids in handed] == [1, 1]
 
 
 @pytest.mark.usefixtures("ctx")

@@ -1,7 +1,8 @@
-"""The models that validate inquiries, built on the form declarations in ``forms``.
+"""The models that validate inquiries, built from the form declarations in ``forms``.
 
-Each declared field is cleaned by ``clean`` (the messages a visitor sees come from the
-declarations); the OpenAPI document describes the same models.
+Each form's model has one field per declared field (``create_model``), each cleaned by
+``clean`` (the messages a visitor sees come from the declarations); the OpenAPI document
+describes the same models.
 """
 
 from __future__ import annotations
@@ -10,21 +11,18 @@ import re
 import unicodedata
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
 from pydantic import Field as Schema
 from pydantic_core import PydanticCustomError
 
-from consent_api.site.forms import (
-    CONTACT,
-    DEMO,
-    HONEYPOT,
-    MESSAGE,
-    NAME,
-    ORGANIZATION,
-    TOKEN,
-    Field,
-    Form,
-)
+from consent_api.site.forms import CONTACT, DEMO, FORMS, HONEYPOT, TOKEN, Field, Form
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 ().-]*$")
 
@@ -113,32 +111,18 @@ class Inquiry(BaseModel):
         return self.model_dump(exclude={HONEYPOT, TOKEN})
 
 
-class ContactInquiry(Inquiry):
-    """A message from the contact form."""
-
-    model_config = ConfigDict(title="ContactInquiry")
-    FORM: ClassVar[Form] = CONTACT
-
-    name: str = _schema(NAME)
-    email: str = _schema(CONTACT.field("email"))
-    organization: str | None = _schema(ORGANIZATION)
-    topic: str = _schema(CONTACT.field("topic"))
-    message: str = _schema(MESSAGE)
+def _model(form: Form) -> type[Inquiry]:
+    """The model of ``form``'s submissions: a field per declared field, cleaned by ``clean``."""
+    fields: dict[str, Any] = {
+        field.name: (str if field.required else str | None, _schema(field)) for field in form.fields
+    }
+    name = form.noun.title().replace(" ", "")
+    model = create_model(name, __base__=Inquiry, __doc__=form.summary, **fields)
+    model.FORM = form
+    return model
 
 
-class DemoRequest(Inquiry):
-    """A request from the demo form."""
-
-    model_config = ConfigDict(title="DemoRequest")
-    FORM: ClassVar[Form] = DEMO
-
-    name: str = _schema(NAME)
-    email: str = _schema(DEMO.field("email"))
-    organization: str = _schema(DEMO.field("organization"))
-    role: str | None = _schema(DEMO.field("role"))
-    phone: str | None = _schema(DEMO.field("phone"))
-    organization_type: str = _schema(DEMO.field("organization_type"))
-    message: str | None = _schema(DEMO.field("message"))
-
-
-MODELS: dict[str, type[Inquiry]] = {"contact": ContactInquiry, "demo": DemoRequest}
+#: One model per form, by the kind of record its submissions become.
+MODELS: dict[str, type[Inquiry]] = {kind: _model(form) for kind, form in FORMS.items()}
+ContactInquiry = MODELS[CONTACT.kind]
+DemoRequest = MODELS[DEMO.kind]

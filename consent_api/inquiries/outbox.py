@@ -29,6 +29,7 @@ from consent_api import background
 from consent_api.records import storage
 from consent_api.records import store as records
 from consent_api.records.schema import outbox as table
+from consent_api.site.forms import FORMS
 
 logger = logging.getLogger("consent_api.inquiries.outbox")
 
@@ -67,7 +68,7 @@ def backoff(attempts: int) -> dt.timedelta:
 def message(row: Row[Any]) -> EmailMessage:
     """The notification: what arrived and how to look it up, nothing the visitor wrote."""
     config = current_app.config
-    noun = {"contact": "contact inquiry", "demo": "demo request"}.get(row.kind, row.kind)
+    noun = FORMS[row.kind].noun if row.kind in FORMS else row.kind
     email = EmailMessage()
     email["Subject"] = f"New {noun} from the website ({row.record_id})"
     email["From"] = config["MAIL_FROM"]

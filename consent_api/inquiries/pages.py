@@ -8,11 +8,16 @@ input. The input travels in the 303 redirect as a short-lived signed token (``?s
 access log never records query strings. The privacy-request thank-you page shows its reference.
 Being rendered per request, these pages are compressed here (Flask-Compress, by the client's
 ``Accept-Encoding``); WhiteNoise sends the build's gzip copies of every other page.
+
+Why Flask-Compress stays: each answer carries a fresh token, so no copy of these pages can be
+compressed ahead of time as the build's are, and WhiteNoise compresses only the files it
+serves; compression, ``Accept-Encoding`` negotiation and ``Vary`` are the library's, not
+code of ours. It takes the contact page from 21 KB to 5.2 KB with gzip (Brotli 5.1 KB, zstd
+5.6 KB).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
@@ -20,7 +25,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, redirect, request
 from flask_compress import Compress
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature
 from werkzeug.wrappers import Response
 
 from consent_api.exc import ApiError, BadReceipt, ValidationFailed
@@ -35,20 +40,14 @@ bp = Blueprint("form_pages", __name__)
 compress = Compress()
 
 
-def _state_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(
-        current_app.config["SECRET_KEYS"],
-        salt="consent_api.form-state",
-        signer_kwargs={"digest_method": hashlib.sha256},
-    )
-
-
 def back_to_form(form: Form, data: Mapping[str, Any], error: ApiError) -> Response:
     """303 to the form page, which shows ``error`` and the visitor's input again."""
     values = {field.name: data.get(field.name) for field in form.fields}
     fields = error.fields if isinstance(error, ValidationFailed) else {}
     message = "" if fields else error.message
-    state = _state_serializer().dumps({"values": values, "errors": fields, "message": message})
+    state = signing.timed(signing.FORM_STATE).dumps(
+        {"values": values, "errors": fields, "message": message}
+    )
     return redirect(f"/{form.page}?state={state}", 303)
 
 
@@ -68,7 +67,7 @@ def _form_page(form: Form) -> Response:
     state: dict[str, Any] = {}
     if "state" in request.args:
         try:
-            state = _state_serializer().loads(
+            state = signing.timed(signing.FORM_STATE).loads(
                 request.args["state"], max_age=current_app.config["FORM_STATE_SECONDS"]
             )
         except BadSignature:

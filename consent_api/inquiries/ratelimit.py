@@ -11,10 +11,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
+import time
 from dataclasses import dataclass
 
 from flask import Flask, current_app, request
 from limits import RateLimitItem, parse_many
+from limits.errors import StorageError
 from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
@@ -51,7 +54,9 @@ def init_app(app: Flask) -> None:
             f"CONSENT_API_INQUIRY_RATE_LIMIT is not a rate limit like '5 per minute;30 per hour':"
             f" {app.config['INQUIRY_RATE_LIMIT']!r}"
         ) from error
-    store = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
+    # wrap_exceptions: whatever the storage's client raises (Redis connection errors, timeouts)
+    # comes out as limits' StorageError, the one failure ``check`` lets through or answers 503.
+    store = storage_from_string(app.config["RATELIMIT_STORAGE_URI"], wrap_exceptions=True)
     if not isinstance(store, Storage):
         raise ConfigError("CONSENT_API_RATELIMIT_STORAGE_URI must name a synchronous storage")
     app.extensions[EXTENSION] = InquiryLimit(
@@ -73,7 +78,12 @@ def check() -> None:
     try:
         # Every window counts the inquiry, as a shared limit of several windows does.
         allowed = [limit.limiter.hit(item, limit.prefix, SCOPE, client) for item in limit.items]
-    except Exception as error:
+        refused = [item for item, ok in zip(limit.items, allowed, strict=True) if not ok]
+        resets = [
+            limit.limiter.get_window_stats(item, limit.prefix, SCOPE, client).reset_time
+            for item in refused
+        ]
+    except StorageError as error:
         if not limit.swallow_errors:
             logger.exception("the rate limit's storage failed; the inquiry is refused")
             raise StorageUnavailable(
@@ -83,7 +93,9 @@ def check() -> None:
             ) from error
         logger.exception("the rate limit's storage failed; the inquiry is let through")
         return
-    if not all(allowed):
+    if refused:
+        # The client may send again once every window that refused it has reset.
         raise RateLimited(
-            "Too many messages from your connection in a short time. Please try again later."
+            "Too many messages from your connection in a short time. Please try again later.",
+            retry_after=max(1, math.ceil(max(resets) - time.time())),
         )

@@ -1,26 +1,28 @@
 """Form tokens: signed proof that a form was shown a little while before it was sent.
 
-A token names a random ID and the moment it was issued, signed with the service's keys. An
+A token names a random ID, timestamped and signed by itsdangerous (``signing.FORM_TOKEN``). An
 inquiry is accepted with a token between ``FORM_TOKEN_MIN_SECONDS`` (bots post at once) and
 ``FORM_TOKEN_MAX_SECONDS`` old, once: a used token's ID is written to the database in the same
 transaction as the inquiry, so it is refused on every instance that shares the database.
+itsdangerous refuses a token past its maximum age; the minimum is this module's own check on
+the time it signed, which it keeps to the second (so a token may be used up to a second early,
+never later than ``usable_from`` says).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, current_app
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, SignatureExpired
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, delete
 from sqlalchemy.dialects import postgresql, sqlite
 
 from consent_api.exc import FormTokenRejected
+from consent_api.records import signing
 from consent_api.records import store as records
 from consent_api.records.schema import used_form_tokens as table
 from consent_api.web import openapi
@@ -47,17 +49,9 @@ class FormToken:
         return self.issued_at + dt.timedelta(seconds=current_app.config["FORM_TOKEN_MAX_SECONDS"])
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(
-        current_app.config["SECRET_KEYS"],
-        salt="consent_api.form-token",
-        signer_kwargs={"digest_method": hashlib.sha256},
-    )
-
-
 def issue() -> str:
     """A new token, issued now."""
-    return _serializer().dumps([records.new_id(), round(time.time(), 3)])
+    return signing.timed(signing.FORM_TOKEN).dumps(records.new_id())
 
 
 def reject(reason: str) -> FormTokenRejected:
@@ -69,18 +63,22 @@ def check(token: object) -> FormToken:
     Whether it was used already is known only when it is used (``use``)."""
     if not isinstance(token, str) or not token:
         raise reject("missing")
+    config = current_app.config
     try:
-        token_id, issued = _serializer().loads(token)
-    except (BadSignature, ValueError, TypeError) as error:
+        token_id, issued = signing.timed(signing.FORM_TOKEN).loads(
+            token, max_age=config["FORM_TOKEN_MAX_SECONDS"], return_timestamp=True
+        )
+    except SignatureExpired as error:
+        # itsdangerous also refuses a token signed in the future (another host's clock ahead).
+        future = error.date_signed is not None and error.date_signed > records.now()
+        raise reject("too_fresh" if future else "expired") from error
+    except BadSignature as error:
         raise reject("forged") from error
-    if not isinstance(token_id, str) or not isinstance(issued, int | float):
+    if not isinstance(token_id, str):
         raise reject("forged")
-    age = time.time() - issued
-    if age < current_app.config["FORM_TOKEN_MIN_SECONDS"]:
+    if records.now() - issued < dt.timedelta(seconds=config["FORM_TOKEN_MIN_SECONDS"]):
         raise reject("too_fresh")
-    if age > current_app.config["FORM_TOKEN_MAX_SECONDS"]:
-        raise reject("expired")
-    return FormToken(token_id, dt.datetime.fromtimestamp(issued, dt.UTC))
+    return FormToken(token_id, issued)
 
 
 def use(connection: Connection, token: FormToken) -> bool:
@@ -110,7 +108,7 @@ class FormTokenAnswer(BaseModel):
 
 
 @bp.get("/form-token")
-@openapi.documented(resp=openapi.responses(HTTP_200=FormTokenAnswer), tags=["inquiries"])
+@openapi.documented(tags=("inquiries",), responses={200: FormTokenAnswer})
 def new_token() -> dict[str, Any]:
     """A form token, for a page that was not served with one.
 

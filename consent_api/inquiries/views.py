@@ -25,7 +25,7 @@ from consent_api.records import storage
 from consent_api.records import store as records
 from consent_api.site import registry
 from consent_api.site.forms import CONTACT, DEMO, HONEYPOT, TOKEN, Form
-from consent_api.web import openapi
+from consent_api.web import bodies, openapi
 from consent_api.web.openapi import ErrorBody
 
 bp = Blueprint("inquiries", __name__, url_prefix="/api")
@@ -92,14 +92,14 @@ def _store(form: Form, inquiry: Inquiry, token: form_tokens.FormToken) -> record
 
 def submit(form: Form, model: type[Inquiry]) -> Response:
     """Take one inquiry for ``form``; see the module's docstring for the order of checks."""
-    data, plain = openapi.submitted()
+    data, plain = bodies.submitted()
     try:
         ratelimit.check()
         privacy = data.get("topic") == PRIVACY_TOPIC
         if data.get(HONEYPOT):
             return _accepted(form, records.new_id(), privacy, plain)
         token = form_tokens.check(data.get(TOKEN))
-        inquiry = openapi.validate(model, data)
+        inquiry = bodies.validate(model, data)
         record = _store(form, inquiry, token)
     except ApiError as error:
         if not plain:
@@ -110,16 +110,10 @@ def submit(form: Form, model: type[Inquiry]) -> Response:
 
 def _documented(model: type[Inquiry]) -> Callable[[View], View]:
     decorator: Callable[[View], View] = openapi.documented(
-        json=model,
-        form=model,
-        resp=openapi.responses(
-            HTTP_201=InquiryAccepted,
-            HTTP_303=None,
-            HTTP_400=ErrorBody,
-            HTTP_413=ErrorBody,
-            HTTP_415=ErrorBody,
-        ),
-        tags=["inquiries"],
+        tags=("inquiries",),
+        body=model,
+        media_types=(bodies.JSON, *bodies.FORM_MIMETYPES),
+        responses={201: InquiryAccepted, 303: None, 400: ErrorBody, 413: ErrorBody, 415: ErrorBody},
     )
     return decorator
 
@@ -146,14 +140,6 @@ def demo() -> Response:
     return submit(DEMO, DemoRequest)
 
 
-def _refine_document(spec: dict[str, Any]) -> None:
-    """A plain HTML form posts form-encoded: document that beside spectree's multipart."""
-    for path in ("/api/contact", "/api/demo"):
-        content = spec["paths"][path]["post"]["requestBody"]["content"]
-        content[openapi.FORM_MIMETYPES[0]] = content["multipart/form-data"]
-
-
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(form_tokens.bp)
-    app.extensions.setdefault(openapi.EXTENSION, []).append(_refine_document)

@@ -1,21 +1,19 @@
-"""The database schema: its tables, and the ordered migrations that create and upgrade them.
+"""The database schema: its tables, as the code reads and writes them.
 
-``migrate`` applies, in order and once each, every migration a database has not had yet, and
-records it in ``schema_version``. A migration's DDL is fixed once it has been released: a later
-change to a table below comes with a new migration that alters it, appended to ``MIGRATIONS``.
+Alembic creates and upgrades them with the scripts in ``migrations/``, whose DDL is written out
+and fixed once released; a change to a table below comes with a new script that makes it.
+``migrate``, ``current_version`` and ``LATEST`` (from ``migrations``) are what the storage layer
+and the CLI call.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
     Boolean,
     Column,
-    Connection,
     DateTime,
     Dialect,
     ForeignKey,
@@ -27,10 +25,14 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     false,
-    func,
-    select,
     text,
 )
+
+# What the storage layer and the CLI call, as they always have (schema.migrate(connection)).
+from consent_api.records.migrations import LATEST as LATEST
+from consent_api.records.migrations import MIGRATIONS as MIGRATIONS
+from consent_api.records.migrations import current_version as current_version
+from consent_api.records.migrations import migrate as migrate
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -57,14 +59,6 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 metadata = MetaData()
 
-schema_version = Table(
-    "schema_version",
-    metadata,
-    Column("version", Integer, primary_key=True, autoincrement=False),
-    Column("name", String(100), nullable=False),
-    Column("applied_at", UTCDateTime, nullable=False),
-)
-
 #: Every kind of record (consent, contact, demo) in one table. The signature covers every
 #: column up to ``payload``; the hold columns change over a record's life and are not signed.
 records = Table(
@@ -85,14 +79,12 @@ records = Table(
     Column("hold", Boolean, nullable=False, server_default=false()),
     Column("hold_reason", Text, nullable=True),
     Column("held_at", UTCDateTime, nullable=True),
-    Index("ix_records_expires_at", "expires_at"),
     Index("ix_records_consent_id", "consent_id"),
     Index("ix_records_subject", "subject"),
+    # What the purge asks: which records of a kind, not on hold, were created before the kind's
+    # cutoff (``records.due``).
+    Index("ix_records_due", "kind", "hold", "created_at"),
 )
-
-#: What the purge asks: which records of a kind, not on hold, were created before the kind's
-#: cutoff (``records.due``). Added by migration 3; declared here, so on the table's metadata.
-records_due = Index("ix_records_due", records.c.kind, records.c.hold, records.c.created_at)
 
 #: One row per purge run: when, and how many records of each kind it deleted. No personal data.
 purge_log = Table(
@@ -151,64 +143,3 @@ used_form_tokens = Table(
     Column("token_id", String(32), primary_key=True),
     Column("expires_at", UTCDateTime, nullable=False, index=True),
 )
-
-
-@dataclass(frozen=True)
-class Migration:
-    version: int
-    name: str
-    apply: Callable[[Connection], None]
-
-
-def _create_records(connection: Connection) -> None:
-    metadata.create_all(connection, tables=[records])
-
-
-def _create_inquiry_tables(connection: Connection) -> None:
-    metadata.create_all(connection, tables=[outbox, used_form_tokens])
-
-
-def _add_retention(connection: Connection) -> None:
-    # checkfirst: a database created since this index was declared has it from migration 1.
-    records_due.create(connection, checkfirst=True)
-    metadata.create_all(connection, tables=[purge_log, rights_requests])
-
-
-#: Oldest first; versions are 1, 2, 3, ... without gaps.
-MIGRATIONS: list[Migration] = [
-    Migration(1, "create records", _create_records),
-    Migration(2, "create outbox and used form tokens", _create_inquiry_tables),
-    Migration(3, "retention: purge log, rights-request log, due index", _add_retention),
-]
-
-LATEST = MIGRATIONS[-1].version
-
-#: Any constant works: it only keeps two hosts from migrating one PostgreSQL database at once.
-_PG_MIGRATION_LOCK = 0x636F6E73656E74
-
-
-def current_version(connection: Connection) -> int:
-    """The newest migration applied to the database (0 for an empty one)."""
-    if not connection.dialect.has_table(connection, schema_version.name):
-        return 0
-    return int(connection.scalar(select(func.max(schema_version.c.version))) or 0)
-
-
-def migrate(connection: Connection) -> list[Migration]:
-    """Apply the pending migrations inside the caller's transaction; returns what was applied."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
-    metadata.create_all(connection, tables=[schema_version])
-    done = current_version(connection)
-    pending = [migration for migration in MIGRATIONS if migration.version > done]
-    for migration in pending:
-        migration.apply(connection)
-        connection.execute(
-            schema_version.insert(),
-            {
-                "version": migration.version,
-                "name": migration.name,
-                "applied_at": dt.datetime.now(dt.UTC),
-            },
-        )
-    return pending

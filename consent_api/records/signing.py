@@ -1,8 +1,10 @@
-"""Signatures over stored records and the receipts handed to visitors, with itsdangerous.
+"""Every signature the service makes, with itsdangerous: over stored records, on the receipts
+handed to visitors, and on the timed tokens of the forms.
 
-Each kind of record signs with its own salt, so a signature never verifies for another kind, and
-receipts have salts of their own. The keys are ``SECRET_KEYS``, oldest first: the last one signs,
-every one verifies, so a key is rotated by appending a new one.
+Each purpose signs with its own salt, so a signature made for one never verifies for another:
+each kind of record, each kind's receipts, form tokens, form state. The keys are
+``SECRET_KEYS``, oldest first: the last one signs, every one verifies, so a key is rotated by
+appending a new one.
 """
 
 from __future__ import annotations
@@ -12,9 +14,15 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from flask import current_app
-from itsdangerous import BadSignature, Signer, URLSafeSerializer
+from itsdangerous import BadSignature, Signer, URLSafeSerializer, URLSafeTimedSerializer
 
 from consent_api.exc import BadReceipt
+
+#: The salts of the timed tokens (``timed``): a form token proves a form was shown; form state
+#: carries a visitor's input back to the form after a plain post with errors.
+FORM_TOKEN = "consent_api.form-token"
+FORM_STATE = "consent_api.form-state"
+_SIGNER_KWARGS = {"digest_method": hashlib.sha256}
 
 
 def _keys() -> tuple[str, ...]:
@@ -30,6 +38,13 @@ def _receipt_serializer(kind: str) -> URLSafeSerializer:
     return _serializer(kind, _keys())
 
 
+def timed(salt: str) -> URLSafeTimedSerializer:
+    """The serializer of timed tokens for one purpose (``FORM_TOKEN``, ``FORM_STATE``): its
+    ``loads(token, max_age=..., return_timestamp=True)`` tells an expired token from a forged
+    one and says when it was signed."""
+    return _timed(salt, _keys())
+
+
 # One signer per kind and key list, made once: the keys are the cache key, so a changed
 # configuration (another app, a rotated key) gets signers of its own.
 @lru_cache(maxsize=64)
@@ -40,10 +55,13 @@ def _signer(kind: str, keys: tuple[str, ...]) -> Signer:
 @lru_cache(maxsize=64)
 def _serializer(kind: str, keys: tuple[str, ...]) -> URLSafeSerializer:
     return URLSafeSerializer(
-        list(keys),
-        salt=f"consent_api.receipt.{kind}",
-        signer_kwargs={"digest_method": hashlib.sha256},
+        list(keys), salt=f"consent_api.receipt.{kind}", signer_kwargs=_SIGNER_KWARGS
     )
+
+
+@lru_cache(maxsize=16)
+def _timed(salt: str, keys: tuple[str, ...]) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(list(keys), salt=salt, signer_kwargs=_SIGNER_KWARGS)
 
 
 def sign(kind: str, message: bytes) -> str:

@@ -10,17 +10,14 @@ is the expiry promised when the record was made; if the period in ``mkdocs.yml``
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import json
-import secrets
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from flask import Flask, current_app
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -36,28 +33,14 @@ from sqlalchemy import (
 
 from consent_api.exc import NotFound, RecordTampered
 from consent_api.records import signing, storage
+
+# The IDs and the clock, as callers of this module have always used them (records.now()).
+from consent_api.records.ids import ID_PATTERN as ID_PATTERN
+from consent_api.records.ids import isoformat as isoformat
+from consent_api.records.ids import new_id as new_id
+from consent_api.records.ids import now as now
 from consent_api.records.schema import records as table
 from consent_api.site import registry
-
-#: A public ID or consent ID: 22 URL-safe characters (16 bytes).
-ID_PATTERN = r"^[A-Za-z0-9_-]{22}$"
-
-
-def new_id(at: dt.datetime | None = None) -> str:
-    """An unguessable, URL-safe identifier made at ``at`` (default: now), for public IDs and
-    consent IDs: 16 bytes, the millisecond of its making (6 bytes, big-endian, as in UUIDv7)
-    then 80 random bits, in URL-safe base64 without padding.
-
-    IDs made close in time share their first characters, so they sit together in the indexes
-    on them: a new record's entries go at the end of the indexes instead of on a random page,
-    and the purge, which deletes the oldest records, rewrites a few pages of each index instead
-    of one per record. An ID tells its holder when it was made, which the receipt that carries
-    it says anyway. IDs made before this layout (128 random bits) keep working.
-    """
-    moment = at or now()
-    milliseconds = int(moment.timestamp() * 1000)
-    raw = milliseconds.to_bytes(6, "big") + secrets.token_bytes(10)
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
 def canonical_json(value: Any) -> str:
@@ -129,22 +112,12 @@ class Record:
         }
 
 
-def isoformat(moment: dt.datetime) -> str:
-    """``2026-03-24T12:00:00.123456Z``: the API's one way to write a time."""
-    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-
-
 #: The record's fields, in the order of the table's columns.
 _FIELDS = [field.name for field in fields(Record)]
 
 
 def _from_row(row: Row[Any]) -> Record:
     return Record(**{name: row._mapping[name] for name in _FIELDS})
-
-
-def now() -> dt.datetime:
-    """The current UTC time, to the microsecond that both backends store."""
-    return dt.datetime.now(dt.UTC)
 
 
 def new(
@@ -260,16 +233,6 @@ def get(public_id: str, *, kind: str | None = None) -> Record:
     return found[0]
 
 
-def for_subject(email: str) -> list[Record]:
-    """Every live record about the person with this email address, oldest first."""
-    return _all(table.c.subject == subject_of(email))
-
-
-def for_consent_id(consent_id: str) -> list[Record]:
-    """Every live consent record of one consent ID: first choice, changes, withdrawal."""
-    return _all(table.c.consent_id == consent_id)
-
-
 def of_kind(
     kind: str, *, since: dt.datetime | None = None, until: dt.datetime | None = None
 ) -> list[Record]:
@@ -317,25 +280,9 @@ def verify_all(batch_size: int = 1000) -> Verification:
     return Verification(checked, failed)
 
 
-#: Deletes what another module keeps about records before the records themselves go, so that
-#: erasure can say how many went (a foreign key with ON DELETE CASCADE, as the outbox has,
-#: deletes them too, uncounted); called with the transaction and the records' ``id`` values,
-#: returns how many rows it deleted.
-Dependent = Callable[[Connection, Sequence[int]], int]
-DEPENDENTS = "consent_api.records.dependents"
-
-
-def register_dependent(app: Flask, name: str, erase: Dependent) -> None:
-    """Have ``erase`` delete ``name`` rows whenever records are deleted (purge or erasure)."""
-    app.extensions.setdefault(DEPENDENTS, {})[name] = erase
-
-
-def delete_ids(connection: Connection, ids: Sequence[int]) -> dict[str, int]:
-    """Delete the records with these row ids, and what depends on them, in the caller's
-    transaction; returns how many rows went, by dependent name and ``"records"``."""
+def delete_ids(connection: Connection, ids: Sequence[int]) -> int:
+    """Delete the records with these row ids in the caller's transaction; returns how many went.
+    What refers to a record (the outbox) goes with it, by ``ON DELETE CASCADE``."""
     if not ids:
-        return {}
-    dependents: dict[str, Dependent] = current_app.extensions.get(DEPENDENTS, {})
-    deleted = {name: erase(connection, ids) for name, erase in dependents.items()}
-    deleted["records"] = connection.execute(delete(table).where(table.c.id.in_(ids))).rowcount
-    return deleted
+        return 0
+    return connection.execute(delete(table).where(table.c.id.in_(ids))).rowcount

@@ -26,7 +26,7 @@ from consent_api.records import storage
 from consent_api.records import store as records
 from consent_api.records.schema import purge_log
 from consent_api.records.schema import records as table
-from consent_api.site.registry import RECORD_KINDS
+from consent_api.site.registry import INQUIRY_KINDS, RECORD_KINDS
 
 logger = logging.getLogger("consent_api.retention.purge")
 
@@ -34,7 +34,7 @@ logger = logging.getLogger("consent_api.retention.purge")
 #: write lock before the next batch does.
 PAUSE_SECONDS = 0.002
 #: Kinds a hold can keep: an ongoing relationship extends inquiries, never consent records.
-HOLDABLE = ("contact", "demo")
+HOLDABLE = INQUIRY_KINDS
 
 
 def init_app(app: Flask) -> None:
@@ -69,7 +69,7 @@ def due_ids(kind: str, moment: dt.datetime, size: int) -> Select[int]:
 def _purge_batch(kind: str, moment: dt.datetime, size: int) -> int:
     with storage.transaction() as connection:
         ids = connection.scalars(due_ids(kind, moment, size)).all()
-        return records.delete_ids(connection, ids).get("records", 0)
+        return records.delete_ids(connection, ids)
 
 
 def purge(moment: dt.datetime | None = None) -> dict[str, int]:

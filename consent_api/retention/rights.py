@@ -91,9 +91,8 @@ def erase(
             .where(selected)
             .order_by(table.c.id)
         ).all()
-        deleted = records.delete_ids(connection, [row.id for row in rows])
-        deleted.pop("records", None)
-        counts = {**Counter(row.kind for row in rows), **deleted}
+        records.delete_ids(connection, [row.id for row in rows])
+        counts = dict(Counter(row.kind for row in rows))
         _log(connection, reference, "erase", counts)
     scrubbed = storage.scrub(full_vacuum=True) if rows else "nothing to scrub"
     return {

@@ -42,10 +42,14 @@ class Field:
 
 @dataclass(frozen=True)
 class Form:
-    """One form: where its page and thank-you page are, what it is for, and its fields."""
+    """One form: where its page and thank-you page are, what it is for, and its fields.
+
+    ``kind`` is the kind of record a submission becomes; ``noun`` names one (the API's model
+    of it is the noun in CamelCase); ``summary`` describes one in the API's document."""
 
     kind: str
     noun: str
+    summary: str
     page: str
     thanks: str
     submit: str
@@ -63,6 +67,7 @@ MESSAGE = Field("message", "Message", "textarea", 3000, "Enter your message.")
 CONTACT = Form(
     kind="contact",
     noun="contact inquiry",
+    summary="A message from the contact form.",
     page="contact/",
     thanks="contact/thanks/",
     submit="Send message",
@@ -90,6 +95,7 @@ CONTACT = Form(
 DEMO = Form(
     kind="demo",
     noun="demo request",
+    summary="A request from the demo form.",
     page="demo/",
     thanks="demo/thanks/",
     submit="Request a demo",

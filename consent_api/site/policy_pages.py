@@ -19,7 +19,12 @@ from typing import Any
 
 from consent_api.exc import ConfigError
 from consent_api.site import redline
-from consent_api.site.policy import PolicyVersion, current_version, previous_version
+from consent_api.site.policy import (
+    PolicyVersion,
+    current_version,
+    previous_version,
+    upcoming_versions,
+)
 from consent_api.site.registry import POLICY_SUBDIR, Registry
 
 BUILD_DATE_VARIABLE = "CARECALLER_BUILD_DATE"
@@ -55,9 +60,6 @@ class PolicySite:
 
     def changed_by(self, src_uri: str) -> PolicyVersion | None:
         return self._changes.get(src_uri)
-
-    def upcoming(self) -> list[PolicyVersion]:
-        return [v for v in self.versions if v.effective > self.today]
 
 
 def policy_site(registry: Registry, today: dt.date) -> PolicySite:
@@ -206,7 +208,7 @@ def _notices(site: PolicySite, version: PolicyVersion, src_uri: str) -> str:
                 f"{v.summary} [Read the updated policy]({to(version_uri(v))}) or "
                 f"[see what changes]({to(changes_uri(v))}).",
             )
-            for v in site.upcoming()
+            for v in upcoming_versions(site.versions, site.today)
         ]
         return "\n".join([*notices, history])
     if version.effective > site.today:

@@ -22,14 +22,19 @@ if TYPE_CHECKING:
     from flask import Flask
 
 from consent_api.exc import ConfigError
+from consent_api.site.forms import FORMS
 from consent_api.site.policy import PolicyVersion, current_version, load_versions
 
 #: The category every visitor has and cannot turn off; it is never a toggle.
 NECESSARY = "necessary"
 #: Where the policy version files live, relative to the docs folder.
 POLICY_SUBDIR = Path("legal") / "privacy"
+#: The kind of record a cookie choice becomes.
+CONSENT = "consent"
+#: The kinds of record the forms' submissions become, one per form (``forms.FORMS``).
+INQUIRY_KINDS = tuple(FORMS)
 #: The record kinds the service stores; each has a retention period.
-RECORD_KINDS = ("consent", "contact", "demo")
+RECORD_KINDS = (CONSENT, *INQUIRY_KINDS)
 
 
 class Loader(yaml.SafeLoader):

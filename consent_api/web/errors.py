@@ -55,7 +55,7 @@ def _json(status: int, body: dict[str, Any], headers: Any = None) -> Response:
 
 
 def _api_error(error: ApiError) -> Response:
-    return _json(error.status, error_body(error.code, error.message, error.fields))
+    return _json(error.status, error_body(error.code, error.message, error.fields), error.headers)
 
 
 def _http_error(error: HTTPException) -> Response | HTTPException:

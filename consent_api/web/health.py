@@ -19,7 +19,7 @@ class Health(BaseModel):
 
 
 @bp.get("/health")
-@openapi.documented(resp=openapi.responses(HTTP_200=Health), tags=["health"])
+@openapi.documented(tags=("health",), responses={200: Health})
 def health() -> dict[str, str]:
     """Whether the service and its database answer.
 

@@ -1,27 +1,30 @@
-"""The API's declared schemas: one pydantic model per request and response, held to requests here
-and turned into the OpenAPI document at ``GET /api/openapi.json`` by spectree.
+"""The OpenAPI document at ``GET /api/openapi.json``, made from the endpoints' declarations.
 
-spectree only documents (``documented``): its own validation errors have a shape of their own,
-so ``json_body`` validates with the same models and ``errors`` gives the failures our shape.
+An endpoint declares what it takes and answers with ``documented``; the document's paths come
+from the app's URL rules and those declarations, its components from pydantic's
+``models_json_schema`` over every model named, so the document describes the models that
+validate the requests (``bodies``). What is known only at run time (the site's categories and
+policy versions) is added by the functions registered with ``refine``.
 """
 
 from __future__ import annotations
 
-import copy
-import functools
-import json
+import inspect
+import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any, TypeVar
 
-from flask import Blueprint, current_app, request
-from pydantic import BaseModel, ConfigDict, ValidationError
-from spectree import Response, SpecTree
-from werkzeug.exceptions import UnsupportedMediaType
+from flask import Blueprint, Flask, current_app
+from pydantic import BaseModel, ConfigDict
+from pydantic.json_schema import models_json_schema
 
-from consent_api.exc import ValidationFailed
-from consent_api.web import errors
+from consent_api.web.bodies import JSON
 
-T = TypeVar("T", bound=BaseModel)
+TITLE = "CareCaller consent and inquiry records"
+DESCRIPTION = "Records cookie choices and inquiries as minimal, signed, durable records."
+REF_TEMPLATE = "#/components/schemas/{model}"
 
 
 class ErrorDetail(BaseModel):
@@ -37,91 +40,136 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-api = SpecTree(
-    "flask",
-    title="CareCaller consent and inquiry records",
-    version="1",
-    description="Records cookie choices and inquiries as minimal, signed, durable records.",
-    mode="strict",  # document the endpoints declared with @api.validate, nothing else
-    annotations=False,
-    page_templates={},  # no documentation UI: it would load scripts from other sites
-    validation_error_status=400,
-    validation_error_model=ErrorBody,
-)
+#: What any endpoint can answer: bad input, the rate limit, an unavailable database.
+COMMON_RESPONSES: dict[int, type[BaseModel] | None] = {
+    400: ErrorBody,
+    429: ErrorBody,
+    503: ErrorBody,
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What an endpoint takes and answers: its body (in ``media_types``), its answers by
+    status (``None``: no body), and a description of each path parameter."""
+
+    tags: tuple[str, ...]
+    responses: Mapping[int, type[BaseModel] | None]
+    body: type[BaseModel] | None = None
+    media_types: tuple[str, ...] = (JSON,)
+    parameters: Mapping[str, str] = field(default_factory=dict)
 
 
 View = TypeVar("View", bound=Callable[..., Any])
+#: The attribute of a view function that holds its declaration.
+_DECLARATION = "openapi_operation"
 
 
-def documented(**declaration: Any) -> Callable[[View], View]:
-    """Declare an endpoint in the OpenAPI document (spectree's ``validate`` arguments), without
-    spectree's wrapper around every request: the endpoint validates its input itself
-    (``json_body``, ``validate``), so the wrapper would only cost time.
+def documented(
+    *,
+    tags: tuple[str, ...],
+    responses: Mapping[int, type[BaseModel] | None],
+    body: type[BaseModel] | None = None,
+    media_types: tuple[str, ...] = (JSON,),
+    parameters: Mapping[str, str] | None = None,
+) -> Callable[[View], View]:
+    """Declare an endpoint in the document; the view itself is unchanged (it validates its
+    input with ``bodies``). The errors every endpoint can give are added to ``responses``."""
+    operation = Operation(
+        tags, {**COMMON_RESPONSES, **responses}, body, media_types, dict(parameters or {})
+    )
 
-    spectree finds the declaration through ``__wrapped__``, as it would through a decorator.
-    """
+    def declare(view: View) -> View:
+        setattr(view, _DECLARATION, operation)
+        return view
 
-    def decorate(view: View) -> View:
-        declared = api.validate(skip_validation=True, **declaration)(view)
-
-        @functools.wraps(view)
-        def endpoint(*args: Any, **kwargs: Any) -> Any:
-            return view(*args, **kwargs)
-
-        endpoint.__wrapped__ = declared
-        return endpoint  # type: ignore[return-value]
-
-    return decorate
-
-
-def responses(**statuses: type[BaseModel] | None) -> Response:
-    """The documented answers of an endpoint, plus the errors every endpoint can give."""
-    declared: dict[str, Any] = {"HTTP_503": ErrorBody, "HTTP_429": ErrorBody}
-    declared.update(statuses)
-    return Response(**declared)
+    return declare
 
 
-def json_body(model: type[T], context: Mapping[str, Any] | None = None) -> T:
-    """The request's JSON body validated against ``model``: 415 for another content type, 413
-    over ``MAX_CONTENT_LENGTH``, ``ValidationFailed`` (400) with per-field messages otherwise."""
-    if request.mimetype != "application/json":
-        raise UnsupportedMediaType("Send the body as JSON, with Content-Type: application/json.")
-    data = request.get_data(cache=False)
-    try:
-        return model.model_validate_json(data, strict=True, context=dict(context or {}))
-    except ValidationError as error:
-        raise errors.validation_failed(error) from error
+Refinement = Callable[[dict[str, Any]], None]
+#: Where an app keeps its refinements (``refine``).
+EXTENSION = "consent_api.web.openapi"
 
 
-#: What a plain HTML form posts (no JavaScript).
-FORM_MIMETYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+def refine(app: Flask, refinement: Refinement) -> None:
+    """Have ``refinement`` complete the document with what only the running app knows."""
+    app.extensions.setdefault(EXTENSION, []).append(refinement)
 
 
-def submitted() -> tuple[dict[str, Any], bool]:
-    """The request's body as a mapping, and whether a plain HTML form sent it: form fields
-    (``True``) or a JSON object (``False``). 415 for another content type, 413 over
-    ``MAX_CONTENT_LENGTH``; the caller validates the mapping with ``validate``."""
-    if request.mimetype in FORM_MIMETYPES:
-        return request.form.to_dict(), True
-    if request.mimetype != "application/json":
-        raise UnsupportedMediaType("Send the fields form-encoded, or as JSON.")
-    try:
-        data = json.loads(request.get_data(cache=False))
-    except (ValueError, RecursionError) as error:
-        raise ValidationFailed("The body is not valid JSON.", code="invalid_json") from error
-    if not isinstance(data, dict):
-        raise ValidationFailed("The body must be a JSON object.", code="invalid_json")
-    return data, False
+def _text(view: Callable[..., Any]) -> tuple[str, str]:
+    # The docstring's first paragraph is the summary, the rest the description; line breaks
+    # inside a paragraph are only the source's wrapping.
+    parts = re.split(r"\n\s*\n", inspect.getdoc(view) or "")
+    summary, *rest = [part.strip().replace("\n", " ") for part in parts]
+    return summary, "\n\n".join(rest)
 
 
-def validate(
-    model: type[T], data: Mapping[str, Any], context: Mapping[str, Any] | None = None
-) -> T:
-    """``data`` validated against ``model``: ``ValidationFailed`` with per-field messages."""
-    try:
-        return model.model_validate(data, strict=True, context=dict(context or {}))
-    except ValidationError as error:
-        raise errors.validation_failed(error) from error
+def _schema(model: type[BaseModel]) -> dict[str, Any]:
+    return {"schema": {"$ref": REF_TEMPLATE.format(model=model.__name__)}}
+
+
+def _operation(
+    method: str, path: str, view: Callable[..., Any], declared: Operation
+) -> dict[str, Any]:
+    summary, description = _text(view)
+    operation: dict[str, Any] = {
+        "summary": summary,
+        **({"description": description} if description else {}),
+        "operationId": f"{method}_{path.replace('/', '_')}",
+        "tags": list(declared.tags),
+        "parameters": [
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "description": declared.parameters.get(name, ""),
+                "schema": {"type": "string"},
+            }
+            for name in re.findall(r"{(\w+)}", path)
+        ],
+        "responses": {
+            str(status): {
+                "description": HTTPStatus(status).phrase,
+                **({"content": {JSON: _schema(model)}} if model else {}),
+            }
+            for status, model in sorted(declared.responses.items())
+        },
+    }
+    if declared.body is not None:
+        content = {media_type: _schema(declared.body) for media_type in declared.media_types}
+        operation["requestBody"] = {"content": content, "required": True}
+    return operation
+
+
+def build(app: Flask) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of ``app``'s declared endpoints."""
+    paths: dict[str, dict[str, Any]] = {}
+    tags: list[str] = []
+    models: list[type[BaseModel]] = []
+    for rule in app.url_map.iter_rules():
+        declared: Operation | None = getattr(app.view_functions[rule.endpoint], _DECLARATION, None)
+        if declared is None:
+            continue
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            view = app.view_functions[rule.endpoint]
+            paths.setdefault(path, {})[method.lower()] = _operation(
+                method.lower(), path, view, declared
+            )
+        tags += [tag for tag in declared.tags if tag not in tags]
+        named = [declared.body, *declared.responses.values()]
+        models += [model for model in named if model is not None and model not in models]
+    _, definitions = models_json_schema(
+        [(model, "validation") for model in models], ref_template=REF_TEMPLATE
+    )
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": TITLE, "version": "1", "description": DESCRIPTION},
+        "tags": [{"name": tag} for tag in tags],
+        "security": [],
+        "paths": paths,
+        "components": {"schemas": definitions.get("$defs", {})},
+    }
 
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
@@ -130,11 +178,7 @@ bp = Blueprint("openapi", __name__, url_prefix="/api")
 @bp.get("/openapi.json")
 def document() -> dict[str, Any]:
     """The OpenAPI 3 document of this service, generated from the declared models."""
-    spec: dict[str, Any] = copy.deepcopy(api.spec)
-    for refine in current_app.extensions.get(EXTENSION, []):
-        refine(spec)
+    spec = build(current_app)
+    for refinement in current_app.extensions.get(EXTENSION, []):
+        refinement(spec)
     return spec
-
-
-#: Functions that complete the document with what is only known at run time (the categories).
-EXTENSION = "consent_api.web.openapi"
