@@ -52,9 +52,12 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[Any] = []
+        #: Each message's envelope recipients: who really got it, whatever its headers say.
+        self.envelopes: list[list[str]] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.content))
+        self.envelopes.append(list(envelope.rcpt_tos))
         return "250 OK"
 
 
@@ -65,6 +68,10 @@ class SmtpServer:
         self.port = free_port()
         self.inbox = Inbox()
         self.controller: Controller | None = None
+
+    @property
+    def envelopes(self) -> list[list[str]]:
+        return self.inbox.envelopes
 
     def start(self) -> None:
         self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)

@@ -28,9 +28,11 @@ from sqlalchemy import (
     TypeDecorator,
     false,
     func,
+    inspect,
     select,
     text,
 )
+from sqlalchemy.schema import CreateColumn
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -141,7 +143,25 @@ outbox = Table(
     Column("claimed_until", UTCDateTime, nullable=True),
     # Why the last attempt failed (an SMTP error), never anything about the person.
     Column("last_error", String(300), nullable=True),
+    # --- Added by migration 4 (issue 18, several channels); all additive, with defaults. ---
+    # "email" or "webhook": the outbox.channels entry that delivers the row.
+    Column("channel", String(16), nullable=False, server_default=text("'email'")),
+    # What is sent: "notify" (to sales, or an event to a webhook), "acknowledge" (to the sender).
+    Column("purpose", String(16), nullable=False, server_default=text("'notify'")),
+    # Webhooks: the endpoint's key (a hash of its URL, never the URL, which may hold a token).
+    Column("target", String(32), nullable=True),
+    # "pending" until delivered ("sent", kept a while for `consent-api outbox`) or given up
+    # ("failed", kept until retried, purged or erased with its record).
+    Column("status", String(8), nullable=False, server_default=text("'pending'")),
+    # The Standard Webhooks webhook-id: the same on every retry, so receivers drop duplicates.
+    Column("event_id", String(40), nullable=True),
+    # When it was sent or given up.
+    Column("finished_at", UTCDateTime, nullable=True),
+    Index("ix_outbox_due", "status", "channel", "next_attempt_at"),
 )
+
+#: The columns migration 4 adds to ``outbox``, in order (a database made before has none).
+OUTBOX_CHANNEL_COLUMNS = ("channel", "purpose", "target", "status", "event_id", "finished_at")
 
 #: Form tokens already used, kept until they would have expired anyway: one database for every
 #: instance, so that a token is accepted once however many instances there are.
@@ -174,11 +194,28 @@ def _add_retention(connection: Connection) -> None:
     metadata.create_all(connection, tables=[purge_log, rights_requests])
 
 
+def _add_outbox_channels(connection: Connection) -> None:
+    # Issue 18: additive only (new nullable columns or ones with a default, one new index), so
+    # rows queued before keep their meaning: pending emails to sales. A database created since
+    # these columns were declared has them from migration 2 already.
+    present = {column["name"] for column in inspect(connection).get_columns(outbox.name)}
+    preparer = connection.dialect.identifier_preparer
+    for name in OUTBOX_CHANNEL_COLUMNS:
+        if name in present:
+            continue
+        column = outbox.c[name]
+        ddl = CreateColumn(column).compile(dialect=connection.dialect)
+        connection.execute(text(f"ALTER TABLE {preparer.quote(outbox.name)} ADD COLUMN {ddl}"))
+    index = next(index for index in outbox.indexes if index.name == "ix_outbox_due")
+    index.create(connection, checkfirst=True)
+
+
 #: Oldest first; versions are 1, 2, 3, ... without gaps.
 MIGRATIONS: list[Migration] = [
     Migration(1, "create records", _create_records),
     Migration(2, "create outbox and used form tokens", _create_inquiry_tables),
     Migration(3, "retention: purge log, rights-request log, due index", _add_retention),
+    Migration(4, "outbox: channels, purposes, failed and sent states", _add_outbox_channels),
 ]
 
 LATEST = MIGRATIONS[-1].version

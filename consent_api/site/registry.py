@@ -109,6 +109,35 @@ def read_retention(extra: Mapping[str, Any], config_path: Path) -> dict[str, Ret
     return periods
 
 
+@dataclass(frozen=True)
+class MailboxCopies:
+    """The schedule's line about the copies of inquiries that notifications put in staff
+    mailboxes, which the website's purge cannot reach (``extra.notifications``)."""
+
+    label: str
+    kept: str
+    note: str
+
+
+MAILBOX_COPIES_DEFAULTS = {
+    "label": "Inquiry notification emails in staff mailboxes",
+    "kept": "Under the receiving mailbox's own retention",
+    "note": "Deleting the website's record of an inquiry does not delete these copies.",
+}
+
+
+def read_mailbox_copies(extra: Mapping[str, Any], config_path: Path) -> MailboxCopies:
+    """``extra.notifications``: what the schedule says about staff-mailbox copies."""
+    declared = extra.get("notifications") or {}
+    if not isinstance(declared, dict):
+        raise ConfigError(f"{config_path}: extra.notifications must be a mapping")
+    values = {**MAILBOX_COPIES_DEFAULTS, **declared}
+    for name in MAILBOX_COPIES_DEFAULTS:
+        if not isinstance(values[name], str) or not values[name].strip():
+            raise ConfigError(f"{config_path}: extra.notifications.{name} must be text")
+    return MailboxCopies(**{name: values[name].strip() for name in MAILBOX_COPIES_DEFAULTS})
+
+
 def first_effective(extra: Mapping[str, Any], config_path: Path) -> dt.date | None:
     """``extra.policy.first_effective``: the date of the first version, anchoring the history."""
     value = (extra.get("policy") or {}).get("first_effective")
