@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from email import message_from_bytes
 from typing import Any
@@ -45,6 +46,11 @@ def post(client: FlaskClient, kind: str = "contact", *, plain: bool = False, **c
     if plain:
         return client.post(f"/api/{kind}", data=body)
     return client.post(f"/api/{kind}", json=body)
+
+
+def unfold(header: str) -> str:
+    """A header's value as written, without the line breaks a long header is folded at."""
+    return re.sub(r"\r?\n(?=[ \t])", "", header).strip()
 
 
 class Inbox:
