@@ -47,6 +47,7 @@ class Receiver:
 
     def __init__(self, ca: trustme.CA, secrets: dict[str, str]) -> None:
         self.port = free_port()
+        self.ca = ca
         self.secrets = secrets
         self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ca.issue_cert("127.0.0.1").configure_cert(self.context)
