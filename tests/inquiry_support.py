@@ -60,6 +60,16 @@ class Inbox:
         self.messages: list[Any] = []
         #: Each message's envelope recipients: who really got it, whatever its headers say.
         self.envelopes: list[list[str]] = []
+        #: Addresses refused for good (550), as a server refuses an unknown mailbox.
+        self.refused: set[str] = set()
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address in self.refused:
+            return f"550 5.1.1 <{address}>: Recipient address rejected"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.content))

@@ -239,3 +239,29 @@ def test_cli_delivers_and_fails_loudly_while_smtp_is_down(
     assert up.exit_code == 0, up.output
     assert "1 sent, 0 failed, 0 waiting" in up.output
     assert len(smtp.inbox.messages) == 1
+
+
+def test_outbox_lists_emails_per_channel_without_personal_data(
+    app_config: dict[str, Any], smtp: SmtpServer
+) -> None:
+    app = create_app({**app_config, "ACKNOWLEDGE": True})
+    client, runner = app.test_client(), app.test_cli_runner()
+    reference = post(client, "demo").json["reference"]
+    waiting_now = runner.invoke(cli, ["outbox"]).output
+    assert "email: 2 waiting, 0 failed, 0 sent in the last 7 days" in waiting_now
+    assert "webhook: 0 waiting, 0 failed, 0 sent" in waiting_now
+    lines = [line for line in waiting_now.splitlines() if reference in line]
+    assert [[*line.split()[1:3], line.split()[5]] for line in lines] == [
+        ["email", "acknowledge", "sender"],
+        ["email", "notify", "sales"],
+    ]
+    # The prospect's mailbox refuses for good: that receipt fails at once, sales is told.
+    smtp.inbox.refused.add("grace@example.org")
+    smtp.start()
+    assert deliver(app) == outbox.Delivery(sent=1, failed=1)
+    listed = runner.invoke(cli, ["outbox", "--channel", "email"]).output
+    assert "email: 0 waiting, 1 failed, 1 sent in the last 7 days" in listed
+    assert "SMTPRecipientsRefused: 550" in listed
+    for secret in ("Grace", "grace@example.org", "Harvard", "555", "Director"):
+        assert secret not in listed
+    storage.dispose(app)

@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, or_, select, update
+from sqlalchemy import Connection, Row, Select, delete, func, or_, select, update
 
 from consent_api.records import storage
 from consent_api.records import store as records
@@ -79,17 +79,24 @@ def backoff(attempts: int) -> dt.timedelta:
     return min(wait, LAST_RETRY)
 
 
+def _due(channel: str, now: dt.datetime) -> Select[tuple[int]]:
+    return select(table.c.id).where(
+        table.c.status == PENDING,
+        table.c.channel == channel,
+        table.c.next_attempt_at <= now,
+        or_(table.c.claimed_until.is_(None), table.c.claimed_until < now),
+    )
+
+
 def claim(claimant: str, channel: str) -> list[Row[Any]]:
     """Claim up to ``BATCH`` due deliveries of ``channel`` for ``claimant``, oldest first."""
     now = records.now()
+    with storage.reading() as connection:
+        # A read first: on SQLite a claim takes the write lock, which an idle run need not.
+        if connection.scalar(_due(channel, now).limit(1)) is None:
+            return []
     due = (
-        select(table.c.id)
-        .where(
-            table.c.status == PENDING,
-            table.c.channel == channel,
-            table.c.next_attempt_at <= now,
-            or_(table.c.claimed_until.is_(None), table.c.claimed_until < now),
-        )
+        _due(channel, now)
         .order_by(table.c.id)
         .limit(BATCH)
         .with_for_update(skip_locked=True)  # PostgreSQL; SQLite writes one at a time anyway
