@@ -48,6 +48,7 @@ def settings(**changes: Any) -> dict[str, Any]:
         ({"WEBHOOK_SECRETS": ["whsec_" + "QUFB" * 30]}, "WEBHOOK_SECRETS", "24 to 64"),
         ({"WEBHOOK_TIMEOUT": 0}, "WEBHOOK_TIMEOUT", "above 0"),
         ({"WEBHOOK_MAX_ATTEMPTS": "many"}, "WEBHOOK_MAX_ATTEMPTS", "above 0"),
+        ({"WEBHOOK_MAX_ATTEMPTS": 2.5}, "WEBHOOK_MAX_ATTEMPTS", "above 0"),
         ({"WEBHOOK_CA_BUNDLE": "/nonexistent/ca.pem"}, "WEBHOOK_CA_BUNDLE", "no such file"),
     ],
 )

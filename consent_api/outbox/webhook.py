@@ -113,9 +113,9 @@ def endpoints_from(config: Any) -> list[Endpoint]:
     for number, (url, secret) in enumerate(zip(urls, secrets, strict=True), start=1):
         _check_url(number, url, development)
         _check_secret(number, secret)
-    for setting in ("WEBHOOK_TIMEOUT", "WEBHOOK_MAX_ATTEMPTS"):
+    for setting, kind in (("WEBHOOK_TIMEOUT", int | float), ("WEBHOOK_MAX_ATTEMPTS", int)):
         value = config[setting]
-        if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+        if not isinstance(value, kind) or isinstance(value, bool) or value <= 0:
             raise ConfigError(f"CONSENT_API_{setting} must be a number above 0, not {value!r}")
     bundle = config["WEBHOOK_CA_BUNDLE"]
     if bundle and not Path(bundle).is_file():
