@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 import time_machine
+import trustme
 from conftest import BIN, ROOT, LiveServer
 from consentkit import consent_body
-import trustme
 from inquiry_support import VALID, SmtpServer
 from webhook_support import Receiver, ca_bundle, new_secret
 
