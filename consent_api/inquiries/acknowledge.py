@@ -53,6 +53,8 @@ def init_app(app: Flask) -> None:
         raise ConfigError(
             f"CONSENT_API_ACKNOWLEDGE must be true or false, not {config['ACKNOWLEDGE']!r}"
         )
+    # Registered even when off: receipts queued before it was switched off still go out.
+    content.register(app, "email", PURPOSE, receipt)
     if not config["ACKNOWLEDGE"]:
         return
     if not config["SMTP_HOST"]:
@@ -70,7 +72,6 @@ def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = AcknowledgeLimit(
         FixedWindowRateLimiter(store), item, config["RATELIMIT_KEY_PREFIX"]
     )
-    content.register(app, "email", PURPOSE, receipt)
 
 
 def _address_key(record: records.Record) -> str:
