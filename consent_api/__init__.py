@@ -6,8 +6,9 @@ The packages, each named for what it holds (each ``__init__`` says what it may i
   declarations and their markup. The site build imports only this package (and ``exc``).
 - ``records``: signed records; their schema, signing, IDs and clock, durable storage.
 - ``web``: HTTP; errors, security headers, CORS, the static site, OpenAPI, health.
-- ``inquiries``: the contact and demo forms; views, models, pages, tokens, rate limit, outbox,
-  export.
+- ``outbox``: delivery that loses nothing; the queue, its email and webhook channels, its CLI.
+- ``inquiries``: the contact and demo forms; views, models, pages, tokens, rate limit, what the
+  outbox says about them, export.
 - ``retention``: the purge, holds and the rights commands (access and erasure).
 
 At the top: ``app`` (``create_app``), ``config``, ``exc``, ``consent``, ``cli``, ``serve`` and

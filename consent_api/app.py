@@ -8,9 +8,10 @@ from typing import Any
 from flask import Flask
 
 from consent_api import config, consent
-from consent_api.inquiries import outbox, ratelimit
+from consent_api.inquiries import deliveries, ratelimit
 from consent_api.inquiries import pages as form_pages
 from consent_api.inquiries import views as inquiries
+from consent_api.outbox import deliver as outbox
 from consent_api.records import storage
 from consent_api.retention import purge as retention
 from consent_api.site import registry
@@ -30,6 +31,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     ratelimit.init_app(app)
     inquiries.init_app(app)
     outbox.init_app(app)
+    deliveries.init_app(app)
     form_pages.init_app(app)
     retention.init_app(app)
     app.register_blueprint(openapi.bp)

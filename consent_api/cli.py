@@ -12,7 +12,7 @@ from flask.cli import FlaskGroup, routes_command, shell_command
 from consent_api import create_app, serve
 from consent_api.exc import ConfigError, ConsentApiError, NotFound
 from consent_api.inquiries import export as inquiry_export
-from consent_api.inquiries import outbox
+from consent_api.outbox import cli as outbox
 from consent_api.records import schema, storage
 from consent_api.records import store as records
 from consent_api.retention import purge as retention

@@ -66,6 +66,21 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_TIMEOUT": 10,
     "MAIL_FROM": "",
     "SALES_EMAIL": "",
+    # What the sales email carries: "full" (the inquiry's fields, Reply-To the sender) or
+    # "reference" (its reference ID only, for mailboxes that must hold no personal data).
+    "NOTIFY_CONTENT": "full",
+    # Webhooks: HTTPS endpoints (a CRM's inbound-webhook URL), each sent every inquiry as a
+    # signed JSON event; WEBHOOK_SECRETS holds one Standard Webhooks secret per URL, in order.
+    "WEBHOOK_URLS": [],
+    "WEBHOOK_SECRETS": [],
+    "WEBHOOK_TIMEOUT": 10,
+    # Attempts before a webhook delivery is marked failed (listed by `consent-api outbox`).
+    "WEBHOOK_MAX_ATTEMPTS": 10,
+    # A CA bundle (PEM) to verify the endpoints' certificates with; empty uses the system's.
+    "WEBHOOK_CA_BUNDLE": "",
+    # A receipt email to the sender of each inquiry, at most ACKNOWLEDGE_LIMIT per address.
+    "ACKNOWLEDGE": False,
+    "ACKNOWLEDGE_LIMIT": "1 per hour",
     # Seconds between outbox deliveries in each serving process; 0 turns the loop off for
     # deployments that run `consent-api outbox deliver` from a timer.
     "OUTBOX_INTERVAL": 30,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from email import message_from_bytes
 from typing import Any
@@ -47,14 +48,32 @@ def post(client: FlaskClient, kind: str = "contact", *, plain: bool = False, **c
     return client.post(f"/api/{kind}", json=body)
 
 
+def unfold(header: str) -> str:
+    """A header's value as written, without the line breaks a long header is folded at."""
+    return re.sub(r"\r?\n(?=[ \t])", "", header).strip()
+
+
 class Inbox:
     """An aiosmtpd handler that keeps every message it accepts."""
 
     def __init__(self) -> None:
         self.messages: list[Any] = []
+        #: Each message's envelope recipients: who really got it, whatever its headers say.
+        self.envelopes: list[list[str]] = []
+        #: Addresses refused for good (550), as a server refuses an unknown mailbox.
+        self.refused: set[str] = set()
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address in self.refused:
+            return f"550 5.1.1 <{address}>: Recipient address rejected"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.content))
+        self.envelopes.append(list(envelope.rcpt_tos))
         return "250 OK"
 
 
@@ -65,6 +84,10 @@ class SmtpServer:
         self.port = free_port()
         self.inbox = Inbox()
         self.controller: Controller | None = None
+
+    @property
+    def envelopes(self) -> list[list[str]]:
+        return self.inbox.envelopes
 
     def start(self) -> None:
         self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)

@@ -1,6 +1,6 @@
 """Two service processes against one PostgreSQL database and one Redis, as behind a load
 balancer: records from both verify, the rate limit is one limit, each expired record is purged
-once, each notification is sent once."""
+once, each notification and each webhook event is sent once."""
 
 from __future__ import annotations
 
@@ -20,9 +20,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 import time_machine
+import trustme
 from conftest import BIN, ROOT, LiveServer
 from consentkit import consent_body
 from inquiry_support import VALID, SmtpServer
+from webhook_support import Receiver, ca_bundle, new_secret
 
 from consent_api import create_app
 from consent_api.records import schema
@@ -51,6 +53,7 @@ class Cluster:
     env: dict[str, str]
     database_url: str
     smtp: SmtpServer
+    crm: Receiver
 
     def both(self) -> Iterator[LiveServer]:
         while True:
@@ -68,9 +71,13 @@ class Cluster:
 
 
 @pytest.fixture
-def cluster(postgres_schema_url: str, redis_url: str, built_site: Path) -> Iterator[Cluster]:
+def cluster(
+    postgres_schema_url: str, redis_url: str, built_site: Path, tmp_path: Path
+) -> Iterator[Cluster]:
     smtp = SmtpServer()
     smtp.start()
+    crm = Receiver(trustme.CA(), {"/inbound": new_secret()})
+    crm.start()
     env = {
         "CONSENT_API_SECRET_KEYS": SECRET,
         "CONSENT_API_DATABASE_URL": postgres_schema_url,
@@ -86,6 +93,10 @@ def cluster(postgres_schema_url: str, redis_url: str, built_site: Path) -> Itera
         "CONSENT_API_SMTP_STARTTLS": "false",
         "CONSENT_API_MAIL_FROM": "website@carecaller.test",
         "CONSENT_API_SALES_EMAIL": "sales@carecaller.test",
+        "CONSENT_API_ENV": "development",  # the CRM's receiver is on this machine (loopback)
+        "CONSENT_API_WEBHOOK_URLS": crm.url("/inbound"),
+        "CONSENT_API_WEBHOOK_SECRETS": crm.secrets["/inbound"],
+        "CONSENT_API_WEBHOOK_CA_BUNDLE": ca_bundle(crm.ca, tmp_path),
         "CONSENT_API_OUTBOX_INTERVAL": "0.2",
         "CONSENT_API_PURGE_INTERVAL": "0",
         "CONSENT_API_ACCESS_LOG": "false",
@@ -98,12 +109,13 @@ def cluster(postgres_schema_url: str, redis_url: str, built_site: Path) -> Itera
         a_started = True
         b.start()
         b_started = True
-        yield Cluster(a, b, env, postgres_schema_url, smtp)
+        yield Cluster(a, b, env, postgres_schema_url, smtp, crm)
     finally:
         for server, started in ((a, a_started), (b, b_started)):
             if started:
                 server.stop()
         smtp.stop()
+        crm.stop()
 
 
 def inquiry(server: LiveServer) -> tuple[int, dict[str, Any]]:
@@ -151,6 +163,11 @@ def test_each_notification_is_sent_once_by_two_delivering_instances(cluster: Clu
     assert len(sent) == len(references)
     for reference in references:
         assert sum(reference in subject for subject in sent) == 1, (reference, sent)
+    # The webhook events too: each verified, each taken once, each under its own webhook-id.
+    assert cluster.crm.unverified == []
+    received = [r.event["data"]["reference"] for r in cluster.crm.received]
+    assert sorted(received) == sorted(references)
+    assert len({r.webhook_id for r in cluster.crm.received}) == len(references)
 
 
 def test_purges_from_both_hosts_at_once_delete_each_expired_record_once(

@@ -353,6 +353,21 @@ def test_retention_page_and_purge_cutoff_follow_the_configured_period(
     assert cutoff == now - dt.timedelta(days=days)
 
 
+def test_the_schedule_says_staff_mailbox_copies_follow_the_mailboxs_retention(
+    tmp_path: Path, built_site: Path
+) -> None:
+    real = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))["extra"]
+    mailbox = real["notifications"]
+    assert retention_row(built_site, mailbox["label"]) == (
+        f"{mailbox['label']} | {mailbox['kept']} | {mailbox['note']}"
+    )
+    changed = {**mailbox, "kept": "Deleted by the mailbox after 90 days"}
+    site = PolicySite(tmp_path).write({PAST: FIXTURE_VERSIONS[PAST]}, notifications=changed)
+    assert retention_row(site.built(), mailbox["label"]) == (
+        f"{mailbox['label']} | Deleted by the mailbox after 90 days | {mailbox['note']}"
+    )
+
+
 def test_real_policy_links_the_retention_schedule_after_its_retention_section(
     built_site: Path,
 ) -> None:

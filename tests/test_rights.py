@@ -13,8 +13,10 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from consent_api.cli import cli
+from consent_api.outbox import queue
 from consent_api.records import storage
 from consent_api.records import store as records
+from consent_api.records.schema import outbox as queued
 from consent_api.records.schema import rights_requests
 from consent_api.retention import purge as retention
 
@@ -116,13 +118,15 @@ def test_erase_needs_exactly_one_way_to_find_the_person(runner: FlaskCliRunner) 
 def test_erase_and_purge_take_the_persons_pending_notifications_with_them(
     app: Flask, runner: FlaskCliRunner
 ) -> None:
-    # The outbox comes with the inquiry forms (branch forms); until both are merged this skips.
-    outbox = pytest.importorskip("consent_api.inquiries.outbox")
-    from consent_api.records.schema import outbox as queued
-
     def inquiry_with_notification(email: str) -> records.Record:
         record = records.new("contact", {"email": email}, "2026-03-24", subject_email=email)
-        storage.write(lambda c: (records.insert(c, record), outbox.enqueue(c, record)))
+        storage.write(
+            lambda c: (
+                records.insert(c, record),
+                queue.enqueue(c, record, "email", "notify"),
+                queue.enqueue(c, record, "webhook", "notify", target="crm"),
+            )
+        )
         return record
 
     def pending() -> set[str]:

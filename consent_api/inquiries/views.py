@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from werkzeug.wrappers import Response
 
 from consent_api.exc import ApiError
-from consent_api.inquiries import outbox, ratelimit
+from consent_api.inquiries import deliveries, ratelimit
 from consent_api.inquiries import pages as form_pages
 from consent_api.inquiries import tokens as form_tokens
 from consent_api.inquiries.models import ContactInquiry, DemoRequest, Inquiry
@@ -74,14 +74,13 @@ def _store(form: Form, inquiry: Inquiry, token: form_tokens.FormToken) -> record
         registry.get().current_version().id,
         subject_email=getattr(inquiry, "email"),  # noqa: B009 - both forms have one
     )
-    notify = outbox.enabled()
+    planned = deliveries.plan(record)
 
     def save(connection: Any) -> records.Record | None:
         if not form_tokens.use(connection, token):
             return None
         records.insert(connection, record)
-        if notify:
-            outbox.enqueue(connection, record)
+        deliveries.enqueue(connection, record, planned)
         return record
 
     stored = storage.write(save)

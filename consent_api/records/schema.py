@@ -133,7 +133,23 @@ outbox = Table(
     Column("claimed_until", UTCDateTime, nullable=True),
     # Why the last attempt failed (an SMTP error), never anything about the person.
     Column("last_error", String(300), nullable=True),
+    # --- Added by migration 5 (several channels); all additive, with defaults. ---
+    # "email" or "webhook": the outbox.channels entry that delivers the row.
+    Column("channel", String(16), nullable=False, server_default=text("'email'")),
+    # What is sent: "notify" (to sales, or an event to a webhook), "acknowledge" (to the sender).
+    Column("purpose", String(16), nullable=False, server_default=text("'notify'")),
+    # Webhooks: the endpoint's key (a hash of its URL, never the URL, which may hold a token).
+    Column("target", String(32), nullable=True),
+    # "pending" until delivered ("sent", kept a while for `consent-api outbox`) or given up
+    # ("failed", kept until retried, purged or erased with its record).
+    Column("status", String(8), nullable=False, server_default=text("'pending'")),
+    # The Standard Webhooks webhook-id: the same on every retry, so receivers drop duplicates.
+    Column("event_id", String(40), nullable=True),
+    # When it was sent or given up.
+    Column("finished_at", UTCDateTime, nullable=True),
+    Index("ix_outbox_due", "status", "channel", "next_attempt_at"),
 )
+
 
 #: Form tokens already used, kept until they would have expired anyway: one database for every
 #: instance, so that a token is accepted once however many instances there are.

@@ -73,6 +73,8 @@ class Registry:
     versions: list[PolicyVersion] = field(repr=False)
     #: Where the site's forms post (``extra.api_base``): this service's /api/, seen by the site.
     api_base: str = "/api"
+    #: What the schedule says of notification copies in staff mailboxes (``extra.notifications``).
+    mailbox_copies: MailboxCopies | None = None
 
     # Cached: the declarations do not change while the registry lives, and every consent
     # post asks for these.
@@ -114,6 +116,35 @@ def read_retention(extra: Mapping[str, Any], config_path: Path) -> dict[str, Ret
     return periods
 
 
+@dataclass(frozen=True)
+class MailboxCopies:
+    """The schedule's line about the copies of inquiries that notifications put in staff
+    mailboxes, which the website's purge cannot reach (``extra.notifications``)."""
+
+    label: str
+    kept: str
+    note: str
+
+
+MAILBOX_COPIES_DEFAULTS = {
+    "label": "Inquiry notification emails in staff mailboxes",
+    "kept": "Under the receiving mailbox's own retention",
+    "note": "Deleting the website's record of an inquiry does not delete these copies.",
+}
+
+
+def read_mailbox_copies(extra: Mapping[str, Any], config_path: Path) -> MailboxCopies:
+    """``extra.notifications``: what the schedule says about staff-mailbox copies."""
+    declared = extra.get("notifications") or {}
+    if not isinstance(declared, dict):
+        raise ConfigError(f"{config_path}: extra.notifications must be a mapping")
+    values = {**MAILBOX_COPIES_DEFAULTS, **declared}
+    for name in MAILBOX_COPIES_DEFAULTS:
+        if not isinstance(values[name], str) or not values[name].strip():
+            raise ConfigError(f"{config_path}: extra.notifications.{name} must be text")
+    return MailboxCopies(**{name: values[name].strip() for name in MAILBOX_COPIES_DEFAULTS})
+
+
 def first_effective(extra: Mapping[str, Any], config_path: Path) -> dt.date | None:
     """``extra.policy.first_effective``: the date of the first version, anchoring the history."""
     value = (extra.get("policy") or {}).get("first_effective")
@@ -142,6 +173,7 @@ def build(config_path: Path, extra: Mapping[str, Any], docs_dir: Path) -> Regist
         retention=read_retention(extra, config_path),
         versions=load_versions(docs_dir / POLICY_SUBDIR, first_effective(extra, config_path)),
         api_base=str(extra.get("api_base") or "/api").rstrip("/"),
+        mailbox_copies=read_mailbox_copies(extra, config_path),
     )
 
 

@@ -150,7 +150,7 @@ def stage(config_path: Path, today: dt.date | None = None) -> Path:
     # Generated pages follow the docs' own, as in the MkDocs build: the redlines compare the
     # versions' pages rendered first.
     sources.update(policy_history.generated_pages(site))
-    sources[RETENTION] = schedule_markdown(reg.retention)
+    sources[RETENTION] = schedule_markdown(reg.retention, reg.mailbox_copies)
     for src_uri, text in sources.items():
         target = staged / src_uri
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -95,7 +95,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         )
     except ConfigError as error:
         raise PluginError(str(error)) from error
-    add(RETENTION, schedule_markdown(build.registry.retention))
+    add(RETENTION, schedule_markdown(build.registry.retention, build.registry.mailbox_copies))
     return files
 
 

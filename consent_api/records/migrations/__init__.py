@@ -33,7 +33,8 @@ class Migration:
     name: str
 
 
-def _config(connection: Connection | None = None) -> Config:
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration for these scripts, run on ``connection`` when given."""
     config = Config()
     config.set_main_option("script_location", str(SCRIPTS))
     # env.py runs the scripts on this connection, inside its transaction.
@@ -44,7 +45,7 @@ def _config(connection: Connection | None = None) -> Config:
 #: Oldest first; versions are 1, 2, 3, ... without gaps.
 MIGRATIONS = [
     Migration(int(script.revision), script.doc)
-    for script in reversed(list(ScriptDirectory.from_config(_config()).walk_revisions()))
+    for script in reversed(list(ScriptDirectory.from_config(alembic_config()).walk_revisions()))
 ]
 LATEST = MIGRATIONS[-1].version
 
@@ -65,7 +66,7 @@ def migrate(connection: Connection) -> list[Migration]:
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
     done = current_version(connection)
-    config = _config(connection)
+    config = alembic_config(connection)
     if done and MigrationContext.configure(connection).get_current_revision() is None:
         command.stamp(config, f"{done:04d}")
     command.upgrade(config, "head")
