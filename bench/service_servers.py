@@ -10,6 +10,7 @@ without, and no errors.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -81,12 +82,10 @@ def _rss_mib(pids: list[int]) -> float:
     return total / 1024 / 1024
 
 
-def _candidate(name: str, body: dict[str, Any]) -> dict[str, Any]:
-    label, make = CANDIDATES[name]
-    if name != ADOPTED and not (BIN / name).exists():
-        return {"status": "not installed", "label": label}
+def _env(name: str) -> dict[str, str]:
     url = service.sqlite_url(f"{NAME}-{name}")
-    env = {
+    service.migrate(url)
+    return {
         "CONSENT_API_ENV": "development",
         "CONSENT_API_DATABASE_URL": url,
         "CONSENT_API_SITE_DIR": "",
@@ -94,54 +93,67 @@ def _candidate(name: str, body: dict[str, Any]) -> dict[str, Any]:
         "CONSENT_API_OUTBOX_INTERVAL": "0",
         "CONSENT_API_CHECKPOINT_INTERVAL": "0",
     }
-    service.migrate(url)
-    rounds: list[dict[str, Any]] = []
-    with make(f"{NAME}-{name}", env) as server:
-        pids = server.wait_for_workers(WORKERS)
-        idle = _rss_mib(pids)
-        service.probe_consent(server.url, body)
-        target_url = server.url + "/api/consent"
-        service.wrk(target_url, 2.0, body=body)
-        for number in range(pick(6, 2)):
-            # ABBA: without, with, with, without, ... so that drift favours neither.
-            for slow in (False, True) if number % 2 == 0 else (True, False):
-                if slow:
-                    with SlowClients(server.port, SLOW_CLIENTS) as clients:
-                        run = service.wrk(target_url, ROUND_SECONDS, body=body)
-                        run["slow_open"] = clients.open
-                        run["slow_closed"] = clients.closed
-                else:
-                    run = service.wrk(target_url, ROUND_SECONDS, body=body)
-                run["slow"] = slow
-                rounds.append(run)
-        after = _rss_mib(server.pids())
-        command = command_line(server.argv, {"CONSENT_API_DATABASE_URL": url})
 
-    def summary(slow: bool) -> dict[str, Any]:
-        runs = [r for r in rounds if r["slow"] is slow]
-        answered = [r for r in runs if r["requests"]]
-        return {
-            "rps": median([r["rps"] for r in runs]),
-            # wrk's percentiles of a round with no answer are 0: no latency, not a fast one.
-            "p99_ms": median([r["latency_us"]["p99"] / 1000 for r in answered]),
-            "errors": sum(r["error_count"] for r in runs),
-            "unanswered_rounds": len(runs) - len(answered),
-        }
 
-    return {
-        "status": "ok",
-        "label": label,
-        "command": command,
-        "wrk_command": rounds[0]["command"],
-        "rounds": rounds,
-        "plain": summary(False),
-        "slow": {
-            **summary(True),
-            "open_min": min(r["slow_open"] for r in rounds if r["slow"]),
-            "closed": sum(r["slow_closed"] for r in rounds if r["slow"]),
-        },
-        "rss_mib": {"idle": idle, "after": after},
+def _round(server: Server, slow: bool, body: dict[str, Any]) -> dict[str, Any]:
+    target_url = server.url + "/api/consent"
+    if not slow:
+        return {**service.wrk(target_url, ROUND_SECONDS, body=body), "slow": False}
+    with SlowClients(server.port, SLOW_CLIENTS) as clients:
+        run = service.wrk(target_url, ROUND_SECONDS, body=body)
+        return {**run, "slow": True, "slow_open": clients.open, "slow_closed": clients.closed}
+
+
+def _summary(rounds: list[dict[str, Any]], slow: bool) -> dict[str, Any]:
+    runs = [r for r in rounds if r["slow"] is slow]
+    answered = [r for r in runs if r["requests"]]
+    summary = {
+        "rps": median([r["rps"] for r in runs]),
+        # wrk's percentiles of a round with no answer are 0: no latency, not a fast one.
+        "p99_ms": median([r["latency_us"]["p99"] / 1000 for r in answered]),
+        "errors": sum(r["error_count"] for r in runs),
+        "unanswered_rounds": len(runs) - len(answered),
     }
+    if slow:
+        summary["open_min"] = min(r["slow_open"] for r in runs)
+        summary["closed"] = sum(r["slow_closed"] for r in runs)
+    return summary
+
+
+def _measure(names: list[str], body: dict[str, Any]) -> dict[str, Any]:
+    """All candidates run at once; each round loads one at a time, in an order that rotates,
+    so that load from elsewhere on the machine favours none of them."""
+    found: dict[str, Any] = {}
+    with contextlib.ExitStack() as stack:
+        servers = {}
+        for name in names:
+            env = _env(name)
+            server = stack.enter_context(CANDIDATES[name][1](f"{NAME}-{name}", env))
+            servers[name] = server
+            pids = server.wait_for_workers(WORKERS)
+            service.probe_consent(server.url, body)
+            found[name] = {
+                "status": "ok",
+                "label": CANDIDATES[name][0],
+                "command": command_line(server.argv, {"CONSENT_API_DATABASE_URL": "<sqlite>"}),
+                "rss_mib": {"idle": _rss_mib(pids)},
+                "rounds": [],
+            }
+        for name, server in servers.items():  # warm-up
+            warm = service.wrk(server.url + "/api/consent", 2.0, body=body)
+            found[name]["wrk_command"] = warm["command"]
+        for number in range(pick(6, 2)):
+            order = names[number % len(names) :] + names[: number % len(names)]
+            for name in order:
+                # Without, then with slow clients; the next round the other way round.
+                for slow in (False, True) if number % 2 == 0 else (True, False):
+                    found[name]["rounds"].append(_round(servers[name], slow, body))
+        for name, server in servers.items():
+            found[name]["rss_mib"]["after"] = _rss_mib(server.pids())
+    for data in found.values():
+        data["plain"] = _summary(data["rounds"], slow=False)
+        data["slow"] = _summary(data["rounds"], slow=True)
+    return found
 
 
 def run() -> Result:
@@ -155,10 +167,15 @@ def run() -> Result:
         "round_seconds": ROUND_SECONDS,
     }
     body = service.consent_body()
-    result["candidates"] = {name: _candidate(name, body) for name in CANDIDATES}
-    for data in result["candidates"].values():
-        if data["status"] == "ok":
-            result["commands"] += [data["command"], data["wrk_command"]]
+    # The adopted server is a dependency; the others are in the `bench` extra, and may be gone.
+    names = [name for name in CANDIDATES if name == ADOPTED or (BIN / name).exists()]
+    measured = _measure(names, body)
+    result["candidates"] = {
+        name: measured.get(name, {"status": "not installed", "label": CANDIDATES[name][0]})
+        for name in CANDIDATES
+    }
+    for data in measured.values():
+        result["commands"] += [data["command"], data["wrk_command"]]
     adopted = result["candidates"][ADOPTED]
     plain, slow = adopted["plain"], adopted["slow"]
     ratio = slow["p99_ms"] / plain["p99_ms"]  # NaN, which passes no target, if none answered
@@ -185,21 +202,24 @@ def markdown(result: Result) -> list[str]:
         f"Each server: {setup['workers']} workers x {setup['threads']} threads, the same app on "
         f"SQLite; wrk at {setup['connections']} connections on POST /api/consent, "
         f"{setup['round_seconds']:g} s rounds alternating without and with "
-        f"{setup['slow_clients']} slow clients (headers, then one byte a second); medians of "
-        "the rounds." + (" Quick run: 2 rounds each." if QUICK else ""),
+        f"{setup['slow_clients']} slow clients (headers, then one byte a second); all servers "
+        "run at once and each round loads one at a time, in a rotating order; medians of the "
+        "rounds." + (" Quick run: 2 rounds each." if QUICK else ""),
         "",
-        "| server | req/s | p99 ms | errors | with slow clients: req/s | p99 ms | errors | "
-        "slow clients open (min) | RSS idle → after, MiB |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| server | req/s | vs adopted | p99 ms | errors | with slow clients: req/s | p99 ms | "
+        "errors | slow clients open (min) | RSS idle → after, MiB |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
+    adopted_rps = result["candidates"][ADOPTED]["plain"]["rps"]
     for data in result["candidates"].values():
         if data["status"] != "ok":
-            lines.append(f"| {data['label']} | {data['status']} | | | | | | | |")
+            lines.append(f"| {data['label']} | {data['status']} | | | | | | | | |")
             continue
         plain, slow, rss = data["plain"], data["slow"], data["rss_mib"]
         slow_p99 = "none answered" if slow["unanswered_rounds"] else f"{slow['p99_ms']:.1f}"
         lines.append(
-            f"| {data['label']} | {plain['rps']:.0f} | {plain['p99_ms']:.1f} | "
+            f"| {data['label']} | {plain['rps']:.0f} | {plain['rps'] / adopted_rps:.2f} | "
+            f"{plain['p99_ms']:.1f} | "
             f"{plain['errors']} | {slow['rps']:.0f} | {slow_p99} | {slow['errors']} | "
             f"{slow['open_min']} of {setup['slow_clients']} | "
             f"{rss['idle']:.0f} → {rss['after']:.0f} |"
