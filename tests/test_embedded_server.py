@@ -4,8 +4,11 @@ clients, its own error answers, request limits before the app, two instances on 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
 import subprocess
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -198,8 +201,17 @@ def test_two_instances_on_one_machine_start_and_stop_independently(
         b.start()  # again, beside the first, on the port it had
         with urllib.request.urlopen(f"{b.url}/api/health", timeout=10) as response:
             assert response.status == 200
+        # A worker that dies is replaced, and the server answers throughout.
+        supervisor, *workers = a.pids()
+        os.kill(workers[0], signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while len(set(a.pids()) - {supervisor, *workers}) < 1 and time.monotonic() < deadline:
+            with urllib.request.urlopen(f"{a.url}/api/health", timeout=10) as response:
+                assert response.status == 200
+            time.sleep(0.1)
         processes = a.pids()
-        assert len(processes) == 3  # the supervisor and its two workers
+        assert len(processes) == 3  # the supervisor and two workers, one of them new
+        assert workers[0] not in processes
     finally:
         b.stop()
         output = a.stop()
