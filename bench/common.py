@@ -30,7 +30,7 @@ __all__ = ["Server", "free_port"]
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
 RESULTS = BENCH_DIR / "results"
-#: The virtualenv's bin/ folder (mkdocs, consent-api, gunicorn), whatever ran this module.
+#: The virtualenv's bin/ folder (mkdocs, consent-api, granian), whatever ran this module.
 BIN = Path(sys.executable).parent
 #: BENCH_QUICK=1: much smaller counts, for developing the benchmarks themselves.
 QUICK = os.environ.get("BENCH_QUICK", "") not in {"", "0"}
