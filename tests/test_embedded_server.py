@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -219,4 +220,7 @@ def test_two_instances_on_one_machine_start_and_stop_independently(
         b.stop()
         output = a.stop()
     assert "Stopped" in output
+    # The background jobs run in each worker, the replacement too: each ran the purge at start.
+    purged_by = set(re.findall(r"\[(\d+)\] \[INFO\] purge: ", output))
+    assert {str(pid) for pid in processes[1:]} <= purged_by
     assert not any(psutil.pid_exists(pid) for pid in processes)  # SIGTERM stopped every worker
