@@ -31,7 +31,7 @@ from consent_api.exc import ConfigError
 from consent_api.records import storage
 from consent_api.web import server as http_server
 
-#: Seconds a stopping worker has to answer what it has received; then as long again to exit.
+#: Seconds a stopping worker has to finish the requests under way; then as long again to exit.
 GRACE = 5.0
 #: Connections the kernel queues while every worker is busy.
 BACKLOG = 1024
@@ -106,6 +106,10 @@ def serve_wsgi(
     finally:
         _stop(children)
         listener.close()
+        # A second stop signal during the stop has been answered by this stop: drop it, or
+        # unblocking would let it kill the process before it says it has stopped.
+        while signal.sigtimedwait(SUPERVISED, 0) is not None:
+            pass
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
     logger.info("Stopped")
 

@@ -9,7 +9,7 @@ added here and nowhere else:
   (waitress's own ``channel_timeout`` only closes connections that send nothing at all);
 - the security headers of ``security.api_headers`` on waitress's own error answers
   (400, 408, 413, 431), which the app never sees;
-- a graceful stop: ``serve`` returns once every request already received has been answered.
+- a graceful stop: ``serve`` returns once every request under way has been answered.
 
 The size limits are waitress's own and apply while the request is read, before the app is
 called: ``MAX_CONTENT_LENGTH`` for bodies, chunked or not (413), ``HEADER_LIMIT`` for the
@@ -80,8 +80,8 @@ class Channel(HTTPChannel):  # type: ignore[misc]
                 self.server.add_task(self)
 
     def idle(self) -> bool:
-        """Whether nothing received is waiting for an answer or for its bytes to be sent."""
-        return not self.requests and not self.total_outbufs_len
+        """Whether no request is arriving, waiting for its answer or for its bytes to be sent."""
+        return self.request is None and not self.requests and not self.total_outbufs_len
 
 
 class Server(TcpWSGIServer):  # type: ignore[misc]
@@ -123,8 +123,9 @@ def create(app: Flask, sock: socket.socket, threads: int) -> Server:
 
 
 def serve(server: Server, stop: threading.Event, grace: float) -> None:
-    """Serve until ``stop`` is set; then accept nothing new, finish answering what was
-    received for at most ``grace`` seconds, and close every connection."""
+    """Serve until ``stop`` is set; then accept nothing new, close idle connections, and for at
+    most ``grace`` seconds finish the requests under way (arriving or answered); then close
+    every connection."""
     while not stop.is_set():
         wasyncore.loop(timeout=0.2, map=server._map, use_poll=True, count=1)
     server.accepting = False
@@ -135,7 +136,7 @@ def serve(server: Server, stop: threading.Event, grace: float) -> None:
         busy = [channel for channel in channels if not channel.idle()]
         for channel in channels:
             if channel.idle():
-                channel.will_close = True  # nothing of it was acknowledged: close it now
+                channel.will_close = True  # between requests: nobody waits for anything
         if not busy:
             break
         wasyncore.loop(timeout=0.1, map=server._map, use_poll=True, count=1)
