@@ -229,23 +229,21 @@ def test_two_instances_on_one_machine_start_and_stop_independently(
 def test_a_request_under_way_when_the_server_stops_is_still_answered(
     tmp_path: Path, built_site: Path
 ) -> None:
-    live = LiveServer(server_env(tmp_path, built_site))
-    live.start()
     body = json.dumps(consent_body(registry.load(ROOT / "mkdocs.yml"), accept=True)).encode()
-    sock = socket.create_connection(("127.0.0.1", live.port), timeout=15)
-    with sock:
-        sock.sendall(
-            b"POST /api/consent HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body[:10]
-        )
-        assert live.process is not None
-        live.process.terminate()  # SIGTERM, as systemd stops it
-        deadline = time.monotonic() + 10
-        while "Stopping (SIGTERM)" not in live.output() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert "Stopping (SIGTERM)" in live.output()
-        sock.sendall(body[10:])
-        status = sock.recv(4096).split(b"\r\n", 1)[0]
-    output = live.stop()
+    with LiveServer(server_env(tmp_path, built_site)) as live:
+        with socket.create_connection(("127.0.0.1", live.port), timeout=15) as sock:
+            sock.sendall(
+                b"POST /api/consent HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body[:10]
+            )
+            assert live.process is not None
+            live.process.terminate()  # SIGTERM, as systemd stops it
+            deadline = time.monotonic() + 10
+            while "Stopping (SIGTERM)" not in live.output() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert "Stopping (SIGTERM)" in live.output()
+            sock.sendall(body[10:])
+            status = sock.recv(4096).split(b"\r\n", 1)[0]
+        output = live.stop()
     assert status.split()[1] == b"201", output
     assert "Stopped" in output
