@@ -18,7 +18,7 @@ help: ## List the targets
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test,zensical]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test,zensical,bench]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -66,7 +66,7 @@ lock: ## Re-resolve the dependencies into requirements.lock (in a throwaway envi
 	rm -rf .lock-venv
 	$(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade pip
-	.lock-venv/bin/python -m pip install --quiet -e '.[test,zensical]'
+	.lock-venv/bin/python -m pip install --quiet -e '.[test,zensical,bench]'
 	{ sed -n '1,2p' requirements.lock; .lock-venv/bin/python -m pip freeze --exclude-editable; } > requirements.lock.new
 	mv requirements.lock.new requirements.lock
 	rm -rf .lock-venv

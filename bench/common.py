@@ -1,4 +1,7 @@
-"""What every benchmark shares: paths, the machine description, servers, HTTP, statistics."""
+"""What every benchmark shares: paths, the machine description, servers, HTTP, statistics.
+
+Servers are the tests' own helper (``tests/liveserver.py``): one way to start and stop them.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,6 @@ import json
 import os
 import platform
 import shlex
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -19,14 +20,21 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import psutil
+
+from tests.liveserver import ServerProcess as Server
+from tests.liveserver import free_port
+
+__all__ = ["Server", "free_port"]
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
 RESULTS = BENCH_DIR / "results"
-#: The virtualenv's bin/ folder (mkdocs, consent-api, gunicorn), whatever ran this module.
+#: The virtualenv's bin/ folder (mkdocs, consent-api, granian), whatever ran this module.
 BIN = Path(sys.executable).parent
 #: BENCH_QUICK=1: much smaller counts, for developing the benchmarks themselves.
 QUICK = os.environ.get("BENCH_QUICK", "") not in {"", "0"}
-#: Gunicorn's settings for both sides of every service comparison (the deployment's 2 workers).
+#: The server's settings for both sides of every service comparison (the deployment's 2 workers).
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 THREADS = int(os.environ.get("BENCH_THREADS", "4"))
 
@@ -89,13 +97,6 @@ def command_line(argv: Sequence[str | Path], env: Mapping[str, str] | None = Non
     return text.replace(f"{ROOT}/", "")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def http(
     method: str, url: str, body: bytes | None = None, content_type: str = "application/json"
 ) -> tuple[int, bytes]:
@@ -112,136 +113,23 @@ def http(
 
 def rss_kib(pid: int) -> int:
     """Resident set size of one process, in KiB (0 if it is gone)."""
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
+    with contextlib.suppress(psutil.Error):
+        return int(psutil.Process(pid).memory_info().rss // 1024)
     return 0
-
-
-def children(pid: int) -> list[int]:
-    """The direct child processes of ``pid``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            # The command name may hold spaces and parentheses: split after the last ')'.
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return sorted(found)
 
 
 def cpu_seconds(pids: Sequence[int]) -> float:
     """CPU time (user + system) the processes have used so far, in seconds (0 for gone ones)."""
-    ticks = 0
+    total = 0.0
     for pid in pids:
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            # After the command name (which may hold spaces): state is field 3, utime 14, stime 15.
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+        with contextlib.suppress(psutil.Error):
+            times = psutil.Process(pid).cpu_times()
+            total += times.user + times.system
+    return total
 
 
-class Server:
-    """A server process of ours (gunicorn master and its workers), started and stopped by id."""
-
-    def __init__(
-        self,
-        argv: Sequence[str | Path],
-        *,
-        env: Mapping[str, str],
-        ready_path: str,
-        port: int,
-        log: Path,
-    ) -> None:
-        self.argv = [str(arg) for arg in argv]
-        self.env = dict(env)
-        self.ready_path = ready_path
-        self.port = port
-        self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 60) -> None:
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                self.argv,
-                cwd=ROOT,
-                env={**os.environ, **self.env},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.argv[0]} exited at start:\n{self.log_tail()}")
-            with contextlib.suppress(OSError):
-                status, _ = http("GET", self.url + self.ready_path)
-                if status < 500:
-                    return
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"{self.argv[0]} did not answer in {timeout:.0f}s:\n{self.log_tail()}")
-
-    def log_tail(self, lines: int = 20) -> str:
-        with contextlib.suppress(OSError):
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        return ""
-
-    def pids(self) -> list[int]:
-        """The master process and its workers."""
-        if self.process is None or self.process.poll() is not None:
-            return []
-        return [self.process.pid, *children(self.process.pid)]
-
-    def wait_for_workers(self, count: int, timeout: float = 30) -> list[int]:
-        """The master and its ``count`` workers, once all of them have been forked."""
-        deadline = time.monotonic() + timeout
-        while len(self.pids()) < count + 1 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        return self.pids()
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        # The server runs in a session of its own (start_new_session), so its process group is
-        # exactly the master and the workers it forked.
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-    def __enter__(self) -> Server:
-        self.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
-
-
-def gunicorn_options(port: int) -> list[str]:
-    """The command-line form of the settings ``consent_api.serve`` gives gunicorn."""
-    return [
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(WORKERS),
-        "--threads",
-        str(THREADS),
-        "--worker-class",
-        "gthread",
-        "--graceful-timeout",
-        "5",
-    ]
+def server_log(name: str) -> Path:
+    return RESULTS / "logs" / f"{name}.log"
 
 
 def service_server(name: str, env: Mapping[str, str], port: int | None = None) -> Server:
@@ -260,18 +148,24 @@ def service_server(name: str, env: Mapping[str, str], port: int | None = None) -
         str(THREADS),
     ]
     env = {"CONSENT_API_ENV": "development", **env}
-    return Server(
-        argv, env=env, ready_path="/api/health", port=port, log=RESULTS / "logs" / f"{name}.log"
-    )
+    return Server(argv, env=env, ready_path="/api/health", port=port, log=server_log(name))
 
 
 def bare_server(name: str, port: int | None = None) -> Server:
-    """The bare Flask app of ``bench/bare_app.py`` under the same gunicorn settings."""
+    """The bare Flask app of ``bench/bare_app.py`` under the same server and settings."""
     port = port or free_port()
-    argv: list[str | Path] = [BIN / "gunicorn", *gunicorn_options(port), "bench.bare_app:app"]
-    return Server(
-        argv, env={}, ready_path="/health", port=port, log=RESULTS / "logs" / f"{name}.log"
-    )
+    argv: list[str | Path] = [
+        BIN / "python",
+        "-m",
+        "bench.bare_app",
+        "--port",
+        str(port),
+        "--workers",
+        str(WORKERS),
+        "--threads",
+        str(THREADS),
+    ]
+    return Server(argv, env={}, ready_path="/health", port=port, log=server_log(name))
 
 
 def save(name: str, result: Result) -> Path:

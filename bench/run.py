@@ -18,6 +18,7 @@ from . import (
     report,
     service_memory,
     service_purge,
+    service_servers,
     service_throughput,
     site_build,
     site_lighthouse,
@@ -29,6 +30,7 @@ BENCHMARKS: list[ModuleType] = [
     site_lighthouse,
     site_build,
     service_throughput,
+    service_servers,
     service_memory,
     service_purge,
 ]

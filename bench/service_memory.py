@@ -1,6 +1,6 @@
 """Resident memory of the service before and after 100,000 recorded choices (SQLite).
 
-The RSS of the gunicorn master and each worker is sampled every second while wrk posts choices;
+The RSS of the server's supervisor and each worker is sampled every second while wrk posts choices;
 "start" is after a 5-second warm-up (imports and caches that the first requests fill), "end" after
 the last choice. Memory is flat when the end is within 10% of the start.
 """
@@ -120,7 +120,7 @@ def markdown(result: Result) -> list[str]:
         "| --- | ---: | ---: | ---: |",
     ]
     for pid in rss["end"]:
-        role = "gunicorn master" if pid == master else f"worker {pid}"
+        role = "supervisor" if pid == master else f"worker {pid}"
         lines.append(
             f"| {role} | {rss['idle'].get(pid, 0) / 1024:.1f} | "
             f"{rss['start'].get(pid, 0) / 1024:.1f} | {rss['end'][pid] / 1024:.1f} |"

@@ -1,6 +1,6 @@
 """Throughput and latency of ``POST /api/consent`` against a bare Flask route, on both backends.
 
-Both servers run at once under the same gunicorn settings; wrk loads one at a time, in short
+Both servers run at once under the same server settings; wrk loads one at a time, in short
 rounds that alternate which goes first (ABBA), and each round gives one ratio: many short rounds
 leave a burst of load from elsewhere on the machine less room to favour one side. The report
 gives the median ratio, the service's p99 latency at 16 connections, and every error wrk saw.
@@ -143,7 +143,7 @@ def run() -> Result:
 def markdown(result: Result) -> list[str]:
     setup = result["setup"]
     lines = [
-        f"gunicorn gthread, {setup['workers']} workers x {setup['threads']} threads for both; "
+        f"waitress, {setup['workers']} workers x {setup['threads']} threads for both; "
         f"wrk with {service.WRK_THREADS} threads and {setup['connections']} connections, "
         f"{setup['round_seconds']:g} s per run, rounds alternate which side goes first.",
         "",

@@ -49,10 +49,18 @@ cli.add_command(outbox.cli)
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, help="Port to listen on.")
-@click.option("--workers", default=1, show_default=True, help="Worker processes.")
-@click.option("--threads", default=4, show_default=True, help="Threads per worker.")
+@click.option(
+    "--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Worker processes."
+)
+@click.option(
+    "--threads",
+    default=4,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Threads per worker.",
+)
 def serve_command(host: str, port: int, workers: int, threads: int) -> None:
-    """Serve the built site and the API with gunicorn."""
+    """Serve the built site and the API (waitress, in worker processes)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     click.echo(f"Serving the site and the API on http://{host}:{port}/ (Ctrl+C stops)")
     serve.run(app, host, port, workers, threads)

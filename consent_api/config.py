@@ -36,6 +36,9 @@ DEFAULTS: dict[str, Any] = {
     "SITE_CONFIG": str(PROJECT_ROOT / "mkdocs.yml"),
     # Largest request body accepted, in bytes (413 beyond it).
     "MAX_CONTENT_LENGTH": 16 * 1024,
+    # Seconds the embedded server gives a client to send a whole request, headers and body,
+    # from its first byte; a request still arriving then is answered 408 (slow clients).
+    "REQUEST_TIMEOUT": 30,
     # Seconds browsers may cache static files whose names carry no content hash.
     "STATIC_MAX_AGE": 300,
     # Strict-Transport-Security max-age; 0 sends none (set it when served over HTTPS).

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +15,7 @@ import sqlalchemy as sa
 from consentkit import Visitor
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from liveserver import LiveServer, free_port
 
 from consent_api import create_app
 from consent_api.records import storage
@@ -173,65 +170,6 @@ def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class LiveServer:
-    """``consent-api serve`` in a child process, started the way ``make run`` starts it."""
-
-    def __init__(self, env: dict[str, str], port: int | None = None) -> None:
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "CONSENT_API_ENV": "development", **env}
-        self.process: subprocess.Popen[str] | None = None
-
-    def start(self, timeout: float = 20.0) -> None:
-        self.process = subprocess.Popen(
-            [str(BIN / "consent-api"), "serve", "--port", str(self.port)],
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,  # its own process group, so that kill() reaches the workers
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                output = self.process.stdout.read() if self.process.stdout else ""
-                raise RuntimeError(f"server exited early:\n{output}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/api/health", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("server did not answer /api/health in time")
-
-    def kill(self) -> None:
-        """SIGKILL the server and its workers at once, as a power cut would."""
-        if self.process is None:
-            return
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.communicate()
-        self.process = None
-
-    def stop(self) -> str:
-        if self.process is None:
-            return ""
-        self.process.terminate()
-        try:
-            output, _ = self.process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            output, _ = self.process.communicate()
-        self.process = None
-        return output or ""
-
-
 def serving(data: Path, built_site: Path) -> Iterator[LiveServer]:
     """A started server of the built site with its database in ``data``, stopped after."""
     server = LiveServer(
@@ -243,6 +181,9 @@ def serving(data: Path, built_site: Path) -> Iterator[LiveServer]:
     server.start()
     yield server
     server.stop()
+
+
+__all__ = ["LiveServer", "free_port"]  # the live-server helpers, for the test modules
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, LiveServer, free_port
+from conftest import BIN, ROOT, LiveServer, free_port
 from consentkit import consent_body
 
 from consent_api.site import registry
@@ -167,3 +167,19 @@ def test_a_consent_post_through_nginx_is_recorded_and_its_receipt_verifies(proxy
         shown = json.load(response)
     assert shown["choices"] == body["choices"]
     assert shown["gpc"] is True  # the Sec-GPC header crossed the proxy
+
+
+def test_the_unit_runs_the_embedded_server_with_options_it_accepts() -> None:
+    unit = (DEPLOY / "systemd" / "consent-api.service").read_text(encoding="utf-8")
+    settings = dict(
+        line.split("=", 1) for line in unit.splitlines() if "=" in line and line[0] != "#"
+    )
+    command = settings["ExecStart"].split()
+    assert command[:2] == ["/srv/carecaller/.venv/bin/consent-api", "serve"]
+    shown = subprocess.run(
+        [str(BIN / "consent-api"), "serve", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    for option in (word for word in command[2:] if word.startswith("--")):
+        assert option in shown, option
+    # The supervisor stops its workers itself: systemd must signal it alone first.
+    assert settings["KillMode"] == "mixed"

@@ -21,10 +21,10 @@ def test_server_serves_site_and_api(live_server: LiveServer) -> None:
         assert json.load(response) == {"status": "ok", "database": "ok"}
 
 
-def test_server_uses_gunicorn_and_prints_its_address(live_server: LiveServer) -> None:
+def test_server_uses_waitress_and_prints_its_address(live_server: LiveServer) -> None:
     output = live_server.stop()
     assert f"http://127.0.0.1:{live_server.port}/" in output
-    assert "gunicorn" in output.lower()
+    assert "waitress" in output.lower()
 
 
 def post_until_refused(url: str, receipts: list[str], started: threading.Event) -> None:

@@ -1,7 +1,11 @@
 """A structured access log: one JSON line per request, with nothing that identifies a person.
 
-It records the method, the path without its query string, the status, the size and the time
-taken. It never records bodies, query strings, client addresses, user agents or referrers.
+It records the method, the path without its query string, the status and the time taken. It
+never records bodies, query strings, client addresses, user agents or referrers.
+
+The line is written when the server closes the response, once it has taken the whole body,
+so that the time covers producing the body too. waitress, the embedded server, has no access
+log of its own; behind nginx, nginx's log has the time on the wire.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask
+from werkzeug.wsgi import ClosingIterator
 
 logger = logging.getLogger("consent_api.access")
 
@@ -35,20 +40,22 @@ class AccessLog:
             status.append(code)
             return start_response(code, headers, exc_info)
 
+        def log() -> None:
+            line = {
+                "method": environ.get("REQUEST_METHOD", ""),
+                "path": environ.get("PATH_INFO", ""),
+                "status": int(status[0].split()[0]) if status else 500,
+                "ms": round((time.perf_counter() - started) * 1000, 2),
+            }
+            logger.info(json.dumps(line, separators=(",", ":")))
+
         try:
-            return self.app(environ, capture)
-        finally:
-            logger.info(
-                json.dumps(
-                    {
-                        "method": environ.get("REQUEST_METHOD", ""),
-                        "path": environ.get("PATH_INFO", ""),
-                        "status": int(status[0].split()[0]) if status else 500,
-                        "ms": round((time.perf_counter() - started) * 1000, 2),
-                    },
-                    separators=(",", ":"),
-                )
-            )
+            body = self.app(environ, capture)
+        except BaseException:
+            log()
+            raise
+        # The server calls close() once it has sent the body (PEP 3333): log then.
+        return ClosingIterator(body, log)
 
 
 def init_app(app: Flask) -> None:

@@ -53,6 +53,12 @@ def base_headers(app: Flask) -> dict[str, str]:
     return headers
 
 
+def api_headers(app: Flask) -> dict[str, str]:
+    """Headers of every answer under ``/api/``, and of the server's own error answers (400,
+    408, 413, 431), which no page embeds: no content policy at all, and no caching."""
+    return {**base_headers(app), "Content-Security-Policy": API_CSP, "Cache-Control": "no-store"}
+
+
 def site_csp(app: Flask) -> str | None:
     """The site's Content-Security-Policy as the build computed it, if the site has one."""
     site_dir = app.config["SITE_DIR"]
@@ -84,10 +90,11 @@ class SecureHeaders:
     Added to the header list as the response starts, it costs a request almost nothing.
     """
 
-    def __init__(self, app: WSGIApp, headers: dict[str, str], csp: str | None) -> None:
+    def __init__(
+        self, app: WSGIApp, headers: dict[str, str], api: dict[str, str], csp: str | None
+    ) -> None:
         self.app = app
         self.site = [(name.lower(), name, value) for name, value in headers.items()]
-        api = {**headers, "Content-Security-Policy": API_CSP, "Cache-Control": "no-store"}
         self.api = [(name.lower(), name, value) for name, value in api.items()]
         self.csp = csp
 
@@ -126,7 +133,7 @@ def init_app(app: Flask) -> None:
     the same headers to the files it serves itself (``static_headers``)."""
     app.session_interface = NoSessions()
     app.wsgi_app = SecureHeaders(  # type: ignore[method-assign]
-        app.wsgi_app, base_headers(app), site_csp(app)
+        app.wsgi_app, base_headers(app), api_headers(app), site_csp(app)
     )
 
 
