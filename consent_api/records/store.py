@@ -10,12 +10,8 @@ is the expiry promised when the record was made; if the period in ``mkdocs.yml``
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
 import json
-import secrets
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -36,39 +32,14 @@ from sqlalchemy import (
 
 from consent_api.exc import NotFound, RecordTampered
 from consent_api.records import signing, storage
+from consent_api.records.ids import ID_PATTERN as ID_PATTERN
+from consent_api.records.ids import canonical_json as canonical_json
+from consent_api.records.ids import isoformat as isoformat
+from consent_api.records.ids import new_id as new_id
+from consent_api.records.ids import now as now
+from consent_api.records.ids import subject_of as subject_of
 from consent_api.records.schema import records as table
 from consent_api.site import registry
-
-#: A public ID or consent ID: 22 URL-safe characters (16 bytes).
-ID_PATTERN = r"^[A-Za-z0-9_-]{22}$"
-
-
-def new_id(at: dt.datetime | None = None) -> str:
-    """An unguessable, URL-safe identifier made at ``at`` (default: now), for public IDs and
-    consent IDs: 16 bytes, the millisecond of its making (6 bytes, big-endian, as in UUIDv7)
-    then 80 random bits, in URL-safe base64 without padding.
-
-    IDs made close in time share their first characters, so they sit together in the indexes
-    on them: a new record's entries go at the end of the indexes instead of on a random page,
-    and the purge, which deletes the oldest records, rewrites a few pages of each index instead
-    of one per record. An ID tells its holder when it was made, which the receipt that carries
-    it says anyway. IDs made before this layout (128 random bits) keep working.
-    """
-    moment = at or now()
-    milliseconds = int(moment.timestamp() * 1000)
-    raw = milliseconds.to_bytes(6, "big") + secrets.token_bytes(10)
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
-
-
-def canonical_json(value: Any) -> str:
-    """JSON with sorted keys and no spaces: one text for one value, so signatures are stable."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def subject_of(email: str) -> str:
-    """The indexed stand-in for a person: sha256 of the normalised email address."""
-    normalised = unicodedata.normalize("NFC", email).strip().lower()
-    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -129,22 +100,12 @@ class Record:
         }
 
 
-def isoformat(moment: dt.datetime) -> str:
-    """``2026-03-24T12:00:00.123456Z``: the API's one way to write a time."""
-    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-
-
 #: The record's fields, in the order of the table's columns.
 _FIELDS = [field.name for field in fields(Record)]
 
 
 def _from_row(row: Row[Any]) -> Record:
     return Record(**{name: row._mapping[name] for name in _FIELDS})
-
-
-def now() -> dt.datetime:
-    """The current UTC time, to the microsecond that both backends store."""
-    return dt.datetime.now(dt.UTC)
 
 
 def new(
@@ -317,10 +278,8 @@ def verify_all(batch_size: int = 1000) -> Verification:
     return Verification(checked, failed)
 
 
-#: Deletes what another module keeps about records before the records themselves go, so that
-#: erasure can say how many went (a foreign key with ON DELETE CASCADE, as the outbox has,
-#: deletes them too, uncounted); called with the transaction and the records' ``id`` values,
-#: returns how many rows it deleted.
+#: Deletes, in the given transaction, another module's rows about the records with these ``id``
+#: values before the records go, and says how many (ON DELETE CASCADE deletes them uncounted).
 Dependent = Callable[[Connection, Sequence[int]], int]
 DEPENDENTS = "consent_api.records.dependents"
 
