@@ -166,14 +166,20 @@ class GroupCommit:
         return item.result
 
     def _lead(self, leader: _Write) -> None:
-        with self._lock:
-            batch, self._pending = self._pending, []
+        batch: list[_Write] = []
         error: BaseException | None = None
         results: list[Any] = []
         try:
-            results = self._transaction(batch)
+            # Connected first: opening a connection can take a while, and no other process
+            # should queue behind that. The batch is taken once the write lock is held, not
+            # before: the writers that queue while another process commits join this commit.
+            connection = self._connected()
+            with self.writer.held():
+                batch = self._take()
+                results = self._transaction(connection, batch)
         except BaseException as failure:  # each writer raises its own BatchFailed from it
             error = failure
+            batch = batch or self._take()
         for index, item in enumerate(batch):
             item.error = error
             item.result = results[index] if error is None else None
@@ -189,19 +195,27 @@ class GroupCommit:
         if successor is not None:
             successor.wake.release()
 
-    def _transaction(self, batch: list[_Write]) -> list[Any]:
-        """Run the batch in one transaction on the leaders' connection, kept open between
-        batches (an SQLite file does not drop it); after a failure the next batch opens one."""
+    def _take(self) -> list[_Write]:
+        with self._lock:
+            batch, self._pending = self._pending, []
+        return batch
+
+    def _connected(self) -> Connection:
+        """The leaders' connection, kept open between batches (an SQLite file does not drop
+        it); after a failed batch the next one opens a new one."""
+        if self._connection is None:
+            self._connection = self.engine.connect().execution_options(sqlite_immediate=True)
+        return self._connection
+
+    def _transaction(self, connection: Connection, batch: list[_Write]) -> list[Any]:
+        """Run the batch in one transaction: its rows first, then each writer's work."""
         rows: dict[tuple[Table, tuple[str, ...]], list[Mapping[str, Any]]] = {}
         for item in batch:
             if item.row is not None:
                 table, values = item.row
                 rows.setdefault((table, tuple(values)), []).append(values)
-        if self._connection is None:
-            self._connection = self.engine.connect().execution_options(sqlite_immediate=True)
-        connection = self._connection
         try:
-            with self.writer.held(), connection.begin():
+            with connection.begin():
                 driver = connection.connection.driver_connection
                 for key, table_rows in rows.items():
                     self._prepared(*key).run(driver, table_rows)
