@@ -156,10 +156,8 @@ def store(
     subject_email: str | None = None,
     consent_id: str | None = None,
 ) -> Record:
-    """Sign and durably store a new record (see ``new``); returns it once committed.
-
-    Raises ``StorageUnavailable`` if the record could not be committed.
-    """
+    """Sign and durably store a new record (see ``new``); returns it once committed, or
+    raises ``StorageUnavailable``."""
     record = new(kind, payload, policy_version, subject_email=subject_email, consent_id=consent_id)
     storage.insert(table, _values(record))
     return record
