@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask, has_app_context
+from flask import Flask, request
 from sqlalchemy import Connection
 
 from consent_api import background, create_app
@@ -91,27 +91,31 @@ def test_writers_of_one_failed_batch_each_get_their_own_error_from_the_one_cause
 
     def first(_connection: Connection) -> None:
         running.set()
-        release.wait(10)  # holds the batch while two more writers queue behind it
+        release.wait(10)  # holds its batch while three more writers queue behind it
 
     def inspect(connection: Connection) -> None:
-        # Run by whichever of the two leads: never inside that request's app context.
-        seen["app_context"] = has_app_context()
+        # Run by the thread that leads the batch, in its own request's context, not the leader's.
+        seen["path"], seen["thread"] = request.path, threading.current_thread().name
         connection.execute(sa.text("SELECT 1"))
 
     def broken(connection: Connection) -> None:
         connection.execute(sa.text("INSERT INTO no_such_table VALUES (1)"))
 
     def write(name: str, work: Any) -> None:
-        with app.test_request_context(), pytest.raises(StorageUnavailable) as raised:
+        with app.test_request_context(f"/{name}"), pytest.raises(StorageUnavailable) as raised:
             storage.write(work)
         errors[name] = raised.value
 
-    holder = threading.Thread(target=lambda: app.app_context().push() or storage.write(first))
+    def hold() -> None:
+        with app.app_context():
+            storage.write(first)
+
+    holder = threading.Thread(target=hold)
     holder.start()
     assert running.wait(10)
     threads = [
-        threading.Thread(target=write, args=("inspect", inspect)),
-        threading.Thread(target=write, args=("broken", broken)),
+        threading.Thread(target=write, args=(name, work), name=name)
+        for name, work in [("lead", lambda c: None), ("inspect", inspect), ("broken", broken)]
     ]
     for thread in threads:
         thread.start()
@@ -119,7 +123,8 @@ def test_writers_of_one_failed_batch_each_get_their_own_error_from_the_one_cause
     release.set()
     for thread in [holder, *threads]:
         thread.join(10)
-    assert seen == {"app_context": False}
+    assert seen == {"path": "/inspect", "thread": "lead"}
+    assert len(errors) == 3
     one, other = errors["inspect"], errors["broken"]
     assert one is not other
     assert isinstance(one.__cause__, sqlite.BatchFailed)

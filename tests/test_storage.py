@@ -83,8 +83,6 @@ def test_concurrent_writes_all_land_and_share_commits_on_sqlite(app: Flask) -> N
     # itself, so there each write is a transaction of its own.
     if storage.get_engine(app).dialect.name == "sqlite":
         assert len(commits) < 80
-    else:
-        assert len(commits) == 80
 
 
 def test_a_failed_batch_fails_every_writer_in_it(app: Flask) -> None:

@@ -111,6 +111,8 @@ class _Write:
     """
 
     work: Callable[[Connection], Any] | None = None
+    #: The context the writer called from (its own app and request), which ``work`` runs in.
+    context: contextvars.Context | None = None
     row: tuple[Table, Mapping[str, Any]] | None = None
     done: bool = False
     result: Any = None
@@ -129,8 +131,8 @@ class GroupCommit:
     hands the lead to the first writer that queued meanwhile. A request's own thread leads, so
     no write waits for a hand-off to a writer thread and back. Rows given to ``insert`` go in
     as one multi-row insert per table, before the batch's other work runs. Each ``work`` runs
-    in an empty context: it gets the connection and must bring whatever else it needs, never
-    using the leader's request or app context.
+    in the context of the writer that gave it (a copy of its ``contextvars``: its own app and
+    request), never in the leader's.
     """
 
     def __init__(self, engine: Engine, writer: WriteLock) -> None:
@@ -146,7 +148,7 @@ class GroupCommit:
 
     def run(self, work: Callable[[Connection], Any]) -> Any:
         """``work``'s result once its batch has committed; ``BatchFailed`` if it did not."""
-        return self._join(_Write(work=work))
+        return self._join(_Write(work=work, context=contextvars.copy_context()))
 
     def insert(self, table: Table, values: Mapping[str, Any]) -> None:
         """Return once ``values`` is committed as a row of ``table``; ``BatchFailed`` if not."""
@@ -220,7 +222,7 @@ class GroupCommit:
                 for key, table_rows in rows.items():
                     self._prepared(*key).run(driver, table_rows)
                 return [
-                    contextvars.Context().run(item.work, connection) if item.work else None
+                    item.context.run(item.work, connection) if item.work and item.context else None
                     for item in batch
                 ]
         except BaseException:
