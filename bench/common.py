@@ -151,13 +151,14 @@ def service_server(name: str, env: Mapping[str, str], port: int | None = None) -
     return Server(argv, env=env, ready_path="/api/health", port=port, log=server_log(name))
 
 
-def bare_server(name: str, port: int | None = None) -> Server:
-    """The bare Flask app of ``bench/bare_app.py`` under the same server and settings."""
+def bare_server(name: str, port: int | None = None, *, module: str = "bench.bare_app") -> Server:
+    """The bare Flask app of ``bench/bare_app.py`` (or another of ``bench/``'s reference apps)
+    under the same server and settings."""
     port = port or free_port()
     argv: list[str | Path] = [
         BIN / "python",
         "-m",
-        "bench.bare_app",
+        module,
         "--port",
         str(port),
         "--workers",

@@ -6,9 +6,10 @@ same declarations the banner is built from.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from flask import Blueprint, Flask, Response, request
+from flask import Blueprint, Flask, Response, current_app, request
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -32,10 +33,29 @@ Action = Literal["accept_all", "reject_all", "save_choices"]
 Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
 
 
-def _registry(info: ValidationInfo) -> Registry:
+@dataclass(frozen=True)
+class Rules:
+    """What a choice may name, worked out once per app from the registry (which is read once, at
+    start) instead of on every post."""
+
+    categories: tuple[str, ...]
+    #: ``necessary`` and every optional category: the only keys ``choices`` may have.
+    names: frozenset[str]
+    version_ids: frozenset[str]
+
+    @classmethod
+    def of(cls, reg: Registry) -> Rules:
+        names = frozenset((NECESSARY, *reg.categories))
+        return cls(reg.categories, names, frozenset(reg.version_ids))
+
+
+RULES = "consent_api.consent.rules"
+
+
+def _rules(info: ValidationInfo) -> Rules:
     context = info.context or {}
-    reg: Registry = context["registry"]
-    return reg
+    rules: Rules = context["rules"]
+    return rules
 
 
 class ConsentRequest(BaseModel):
@@ -69,22 +89,23 @@ class ConsentRequest(BaseModel):
     @field_validator("policy_version")
     @classmethod
     def _known_version(cls, value: str, info: ValidationInfo) -> str:
-        if value not in _registry(info).version_ids:
+        if value not in _rules(info).version_ids:
             raise PydanticCustomError("policy_version", "not a published policy version")
         return value
 
     @field_validator("choices")
     @classmethod
     def _every_category(cls, value: dict[str, bool], info: ValidationInfo) -> dict[str, bool]:
-        categories = _registry(info).categories
+        rules = _rules(info)
+        categories = rules.categories
         if value.get(NECESSARY) is not True:
             raise PydanticCustomError("choices", f"'{NECESSARY}' must be present and true")
-        unknown = sorted(set(value) - {NECESSARY, *categories})
-        if unknown:
-            names = ", ".join(name[:40] for name in unknown[:5])
-            raise PydanticCustomError("choices", f"unknown categories: {names}")
-        missing = [name for name in categories if name not in value]
-        if missing:
+        if not rules.names.issuperset(value):
+            unknown = sorted(set(value) - rules.names)
+            listed = ", ".join(name[:40] for name in unknown[:5])
+            raise PydanticCustomError("choices", f"unknown categories: {listed}")
+        if len(value) < len(rules.names):  # only known names in it: some are missing
+            missing = [name for name in categories if name not in value]
             raise PydanticCustomError("choices", f"missing categories: {', '.join(missing)}")
         action = info.data.get("action")
         optional = [value[name] for name in categories]
@@ -131,7 +152,7 @@ def record_choice() -> Response:
 
     Answers 201 only once the record is durably stored.
     """
-    body = bodies.json_body(ConsentRequest, {"registry": registry.get()})
+    body = bodies.json_body(ConsentRequest, {"rules": current_app.extensions[RULES]})
     record = records.store(
         CONSENT,
         {
@@ -192,5 +213,6 @@ def _refine_document(spec: dict[str, Any]) -> None:
 
 
 def init_app(app: Flask) -> None:
+    app.extensions[RULES] = Rules.of(registry.get(app))
     app.register_blueprint(bp)
     openapi.refine(app, _refine_document)

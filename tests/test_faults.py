@@ -103,11 +103,10 @@ def test_a_write_after_postgresql_dropped_the_connection_still_lands(
     app = create_app({**app_config, "DATABASE_URL": postgres_schema_url, "AUTO_MIGRATE": True})
     with app.app_context():
         records.store("consent", {"n": 1}, "2026-03-24")
-        # The group commit keeps its connection between batches. The server ends it (a
+        # The pool keeps the write's connection for the next one. The server ends it (a
         # restart, an idle timeout): the next write replaces it instead of answering 503.
-        group = app.extensions[storage.EXTENSION].group
-        pid = group._connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
-        group._connection.rollback()
+        with storage.get_engine(app).connect() as pooled:
+            pid = pooled.exec_driver_sql("SELECT pg_backend_pid()").scalar()
         admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
             connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})

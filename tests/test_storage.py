@@ -62,7 +62,7 @@ def test_health_asks_for_a_migration_until_it_has_run(bare_app: Flask) -> None:
     assert client.get("/api/health").status_code == 200
 
 
-def test_concurrent_writes_share_commits_and_all_land(app: Flask) -> None:
+def test_concurrent_writes_all_land_and_share_commits_on_sqlite(app: Flask) -> None:
     commits = []
     sa.event.listen(storage.get_engine(app), "commit", lambda connection: commits.append(1))
     stored: list[records.Record] = []
@@ -81,7 +81,10 @@ def test_concurrent_writes_share_commits_and_all_land(app: Flask) -> None:
         thread.join()
     with app.app_context():
         assert len(records.of_kind("consent")) == len(stored) == 80
-    assert len(commits) < 80
+    # SQLite commits concurrent writes together; PostgreSQL flushes concurrent commits together
+    # itself, so there each write is a transaction of its own.
+    if storage.get_engine(app).dialect.name == "sqlite":
+        assert len(commits) < 80
 
 
 def test_a_failed_batch_fails_every_writer_in_it(app: Flask) -> None:

@@ -1,5 +1,6 @@
-"""Signed, minimal records: the schema, signing with a salt per kind, IDs and the clock, and
-durable storage (SQLite with its writer queue and group commit, or PostgreSQL).
+"""Signed, minimal records: the store (``store``), the schema, signing with a salt per kind, IDs
+and the clock (``ids``), and durable storage (``storage``: SQLite or PostgreSQL), with what only
+SQLite needs in ``sqlite`` (its cross-process writer queue, the group commit, scrubbing).
 
 May import: ``consent_api.site``, ``consent_api.exc`` and ``consent_api.background``; never
 ``web``, ``inquiries`` or ``retention``.

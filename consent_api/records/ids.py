@@ -1,14 +1,25 @@
-"""IDs and the clock of records: public IDs and consent IDs, the current time, and the API's
-one way to write a time."""
+"""Identifiers and the clock of records: public IDs and consent IDs, UTC times, canonical JSON.
+
+Flask-free and database-free: the store, the inquiries and the CLI all make IDs and times here.
+"""
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
+import json
 import secrets
+import unicodedata
+from typing import Any
 
 #: A public ID or consent ID: 22 URL-safe characters (16 bytes).
 ID_PATTERN = r"^[A-Za-z0-9_-]{22}$"
+
+
+def now() -> dt.datetime:
+    """The current UTC time, to the microsecond that both backends store."""
+    return dt.datetime.now(dt.UTC)
 
 
 def new_id(at: dt.datetime | None = None) -> str:
@@ -28,11 +39,17 @@ def new_id(at: dt.datetime | None = None) -> str:
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
-def now() -> dt.datetime:
-    """The current UTC time, to the microsecond that both backends store."""
-    return dt.datetime.now(dt.UTC)
-
-
 def isoformat(moment: dt.datetime) -> str:
     """``2026-03-24T12:00:00.123456Z``: the API's one way to write a time."""
     return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no spaces: one text for one value, so signatures are stable."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def subject_of(email: str) -> str:
+    """The indexed stand-in for a person: sha256 of the normalised email address."""
+    normalised = unicodedata.normalize("NFC", email).strip().lower()
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()

@@ -1,21 +1,20 @@
 """The database: one SQLAlchemy engine per process, SQLite (embedded) or PostgreSQL.
 
 Every database error leaves this module as ``StorageUnavailable`` (a 503), so that a caller never
-answers success for a write that did not commit. Writes go through ``write``, which commits the
-writes of concurrent requests together (group commit): one durable commit, one fsync on SQLite,
-serves every request that arrived while the previous commit was on its way to disk.
+answers success for a write that did not commit. On SQLite, ``write`` and ``insert`` commit the
+writes of concurrent requests together (``sqlite.GroupCommit``): one durable commit, one fsync,
+serves every request that arrived while the previous commit was on its way to disk. PostgreSQL
+groups concurrent commits itself: there each write is a transaction on a pooled connection,
+which ``pool_pre_ping`` replaces if the server dropped it.
 """
 
 from __future__ import annotations
 
 import errno
-import fcntl
-import os
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from flask import Flask, current_app
 from sqlalchemy import Connection, Engine, Table, create_engine, event
@@ -23,7 +22,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from consent_api import background
 from consent_api.exc import StorageUnavailable
-from consent_api.records import schema
+from consent_api.records import schema, sqlite
+from consent_api.records.sqlite import BatchFailed, GroupCommit, WriteLock
 
 EXTENSION = "consent_api.records.storage"
 T = TypeVar("T")
@@ -44,7 +44,7 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # Incremental: the purge gives free pages back in short steps instead of one long VACUUM.
     # Set only when it differs: setting it writes the file's header, which takes the write lock.
     cursor = dbapi_connection.cursor()
-    if cursor.execute("PRAGMA auto_vacuum").fetchone()[0] != _INCREMENTAL:
+    if cursor.execute("PRAGMA auto_vacuum").fetchone()[0] != sqlite.INCREMENTAL:
         cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
     for pragma in (
         "journal_mode=WAL",
@@ -68,35 +68,6 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.connection.dbapi_connection.execute(  # type: ignore[union-attr]
         "BEGIN IMMEDIATE" if immediate else "BEGIN"
     )
-
-
-class WriteLock:
-    """A queue for SQLite's one write lock that every process of the service joins.
-
-    SQLite has no queue of its own: a writer that finds the lock taken sleeps in its busy
-    handler (1, 2, 5 … 100 ms) and retries, so under load a commit can wait many times longer
-    than the commit it waited for. Here a writer first takes an exclusive ``flock`` on a file
-    beside the database; the kernel wakes the next writer the moment the previous one lets go.
-    Each holder opens the file itself, so threads of one process queue like processes do. On
-    PostgreSQL, or an in-memory database, it does nothing.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        database = engine.url.database if engine.dialect.name == "sqlite" else None
-        memory = not database or database == ":memory:" or "mode=memory" in str(engine.url)
-        self.path = None if memory else f"{database}-writer"
-
-    @contextmanager
-    def held(self) -> Iterator[None]:
-        if self.path is None:
-            yield
-            return
-        descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX)  # waits in the kernel, without the GIL
-            yield
-        finally:
-            os.close(descriptor)  # closing lets go of the lock
 
 
 @contextmanager
@@ -139,9 +110,13 @@ def _is_full(error: SQLAlchemyError | OSError) -> bool:
 def _unavailable_on_error() -> Iterator[None]:
     try:
         yield
-    except (SQLAlchemyError, OSError) as error:  # OSError: the write lock's file
-        current_app.logger.error("database error: %s", error)
-        if _is_full(error):
+    except (SQLAlchemyError, OSError, BatchFailed) as error:  # OSError: the write lock's file
+        # A batch's failure comes chained to this writer's own BatchFailed (see GroupCommit).
+        cause = error.__cause__ if isinstance(error, BatchFailed) else error
+        if not isinstance(cause, SQLAlchemyError | OSError):
+            raise  # not the database: a fault in a writer's own work (a 500)
+        current_app.logger.error("database error: %s", cause)
+        if _is_full(cause):
             raise StorageUnavailable(
                 "The database has no space left; nothing was stored. Try again later.",
                 code="storage_full",
@@ -150,106 +125,11 @@ def _unavailable_on_error() -> Iterator[None]:
 
 
 @dataclass
-class _Write(Generic[T]):
-    """One writer's part of a batch: ``work`` to run, or ``rows`` to insert with the others'."""
-
-    work: Callable[[Connection], T] | None = None
-    rows: tuple[Table, dict[str, Any]] | None = None
-    done: bool = False
-    result: Any = None
-    error: BaseException | None = None
-
-
-@dataclass
-class GroupCommit:
-    """Runs concurrent writes in shared transactions: the first waiting writer leads a batch.
-
-    Rows given to ``insert`` go into the batch's transaction as one multi-row insert per table
-    (one statement for the whole batch), before the batch's other work runs.
-    """
-
-    engine: Engine
-    writer: WriteLock
-    _lock: threading.Condition = field(default_factory=threading.Condition)
-    _pending: list[_Write[Any]] = field(default_factory=list)
-    _leading: bool = False
-    #: The leaders' connection: one leader at a time uses it (``_leading``).
-    _connection: Connection | None = None
-
-    def run(self, work: Callable[[Connection], T]) -> T:
-        return self._join(_Write(work=work))  # type: ignore[no-any-return]
-
-    def insert(self, table: Table, values: dict[str, Any]) -> None:
-        self._join(_Write(rows=(table, values)))
-
-    def _join(self, item: _Write[Any]) -> Any:
-        with self._lock:
-            self._pending.append(item)
-            while self._leading and not item.done:
-                self._lock.wait()
-            if not item.done:
-                self._leading = True
-                batch, self._pending = self._pending, []
-        if not item.done:
-            self._commit(batch)
-        if item.error is not None:
-            raise item.error
-        return item.result
-
-    def close(self) -> None:
-        """Close the leaders' connection (when no batch is running); the next batch opens one."""
-        with self._lock:
-            while self._leading:
-                self._lock.wait()
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
-
-    def _commit(self, batch: list[_Write[Any]]) -> None:
-        error: BaseException | None = None
-        results: list[Any] = []
-        try:
-            results = self._transaction(batch)
-        except BaseException as failure:  # handed to every writer of the batch, re-raised there
-            error = failure
-        with self._lock:
-            for index, item in enumerate(batch):
-                item.done, item.error = True, error
-                item.result = results[index] if error is None else None
-            self._leading = False
-            self._lock.notify_all()
-
-    def _transaction(self, batch: list[_Write[Any]]) -> list[Any]:
-        """Run the batch in one transaction on the leaders' own connection, kept open between
-        batches; a connection the database dropped (a restart) is replaced and the batch, which
-        did not commit, runs once more on the new one."""
-        rows: dict[Table, list[dict[str, Any]]] = {}
-        for item in batch:
-            if item.rows is not None:
-                rows.setdefault(item.rows[0], []).append(item.rows[1])
-        for attempt in (1, 2):
-            if self._connection is None:
-                connection = self.engine.connect().execution_options(sqlite_immediate=True)
-                self._connection = connection
-            try:
-                with self.writer.held(), self._connection.begin():
-                    for table, values in rows.items():
-                        self._connection.execute(table.insert(), values)
-                    return [item.work(self._connection) if item.work else None for item in batch]
-            except BaseException as failure:
-                self._connection.close()
-                self._connection = None
-                if attempt == 1 and getattr(failure, "connection_invalidated", False):
-                    continue
-                raise
-        raise AssertionError("unreachable")  # pragma: no cover
-
-
-@dataclass
 class Storage:
     engine: Engine
     writer: WriteLock
-    group: GroupCommit
+    #: SQLite only; ``None`` on PostgreSQL.
+    group: GroupCommit | None
 
 
 def init_app(app: Flask) -> None:
@@ -257,7 +137,7 @@ def init_app(app: Flask) -> None:
     if engine.dialect.name == "sqlite":
         background.register(app, "checkpoint", "CHECKPOINT_INTERVAL", _checkpoint_in_background)
     writer = WriteLock(engine)
-    app.extensions[EXTENSION] = Storage(engine, writer, GroupCommit(engine, writer))
+    app.extensions[EXTENSION] = Storage(engine, writer, _group_commit(engine, writer))
     if app.config["AUTO_MIGRATE"]:
         try:
             with begin_write(engine, writer) as connection:
@@ -265,6 +145,10 @@ def init_app(app: Flask) -> None:
         except (SQLAlchemyError, OSError) as error:
             # Start anyway: health answers 503 and says why, instead of the process dying.
             app.logger.error("cannot migrate the database at start-up: %s", error)
+
+
+def _group_commit(engine: Engine, writer: WriteLock) -> GroupCommit | None:
+    return GroupCommit(engine, writer) if engine.dialect.name == "sqlite" else None
 
 
 def get_engine(app: Flask | None = None) -> Engine:
@@ -276,7 +160,8 @@ def dispose(app: Flask) -> None:
     """Close every connection this app holds (the pool's and the group commit's); the next
     write or read opens new ones."""
     storage: Storage = app.extensions[EXTENSION]
-    storage.group.close()
+    if storage.group is not None:
+        storage.group.close()
     storage.engine.dispose()
 
 
@@ -284,26 +169,39 @@ def after_fork(app: Flask) -> None:
     """Drop connections and locks inherited from a parent process (gunicorn forks workers)."""
     storage: Storage = app.extensions[EXTENSION]
     storage.engine.dispose(close=False)
-    storage.group = GroupCommit(storage.engine, storage.writer)
+    storage.group = _group_commit(storage.engine, storage.writer)
 
 
 def write(work: Callable[[Connection], T]) -> T:
     """Run ``work`` in a write transaction and return its result once durably committed.
 
-    ``work`` may share its transaction with other writers' and must not commit itself; if any
-    writer of the batch fails, the batch rolls back and each of its writers gets the error.
+    On SQLite ``work`` may share its transaction with other writers' and must not commit
+    itself; if any writer of the batch fails, the batch rolls back and each of its writers gets
+    the error. It runs in the caller's context (app, request), whichever thread leads the batch.
     """
     storage: Storage = current_app.extensions[EXTENSION]
     with _unavailable_on_error():
-        return storage.group.run(work)
+        if storage.group is not None:
+            result: T = storage.group.run(work)
+            return result
+        with storage.engine.begin() as connection:
+            return work(connection)
 
 
 def insert(table: Table, values: dict[str, Any]) -> None:
-    """Insert one row and return once it is durably committed: a ``write`` whose row shares a
-    single insert statement with the rows of the other writers of its batch."""
+    """Insert one row and return once it is durably committed: on SQLite, in one multi-row
+    insert with the rows of the other writers of its batch."""
     storage: Storage = current_app.extensions[EXTENSION]
     with _unavailable_on_error():
-        storage.group.insert(table, values)
+        if storage.group is not None:
+            storage.group.insert(table, values)
+            return
+        # One statement in autocommit is a transaction of its own, durably committed before
+        # the server answers: two round trips (BEGIN, COMMIT) fewer than a transaction block.
+        with storage.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").execute(
+                table.insert(), values
+            )
 
 
 @contextmanager
@@ -321,18 +219,6 @@ def reading() -> Iterator[Connection]:
         yield connection
 
 
-#: ``scrub`` gives free pages back to the file system once they are this share of the file, and
-#: at least this many. Free pages hold no data (secure_delete zeroes them) and new records reuse
-#: them: giving them back is for the space after a pile-up (a shortened period, a long outage).
-VACUUM_FREE_SHARE = 0.25
-VACUUM_MIN_FREE_PAGES = 256
-#: Free pages given back per step of an incremental vacuum: each step is one short write, so a
-#: writer waits for one step (a few milliseconds), never for the whole file.
-VACUUM_STEP_PAGES = 1024
-#: SQLite's ``auto_vacuum`` mode 2: free pages stay in the file until ``incremental_vacuum``.
-_INCREMENTAL = 2
-
-
 def scrub(*, full_vacuum: bool = False) -> str:
     """After a deletion on SQLite, make the deleted bytes leave the files; returns what it did.
 
@@ -346,43 +232,10 @@ def scrub(*, full_vacuum: bool = False) -> str:
     also converts it.) On PostgreSQL this does nothing (see the README).
     """
     storage: Storage = current_app.extensions[EXTENSION]
-    engine = storage.engine
-    if engine.dialect.name != "sqlite":
+    if storage.engine.dialect.name != "sqlite":
         return "nothing to do on PostgreSQL"
-    done = []
     with _unavailable_on_error():
-        # The driver connection in autocommit: VACUUM and checkpoints cannot run in a transaction.
-        connection = engine.raw_connection()
-        try:
-            cursor = connection.cursor()
-
-            def pragma(statement: str) -> Any:
-                return cursor.execute(f"PRAGMA {statement}").fetchall()
-
-            free = pragma("freelist_count")[0][0]
-            pages = pragma("page_count")[0][0]
-            pile_up = free >= max(VACUUM_MIN_FREE_PAGES, pages * VACUUM_FREE_SHARE)
-            incremental = pragma("auto_vacuum")[0][0] == _INCREMENTAL
-            if full_vacuum or (pile_up and not incremental):
-                # Writers queue behind the vacuum, as behind any write.
-                with storage.writer.held():
-                    cursor.execute("VACUUM")
-                done.append(f"vacuumed ({free} of {pages} pages were free)")
-            elif pile_up:
-                steps = 0
-                while pragma("freelist_count")[0][0] > 0 and steps * VACUUM_STEP_PAGES <= free:
-                    with storage.writer.held():
-                        # executescript steps the pragma to its end (execute stops after one
-                        # page: the pragma returns no rows, and the driver steps once).
-                        cursor.executescript(f"PRAGMA incremental_vacuum({VACUUM_STEP_PAGES});")
-                    steps += 1
-                done.append(f"gave {free} free pages of {pages} back in {steps} steps")
-            with storage.writer.held():
-                busy, _, _ = pragma("wal_checkpoint(TRUNCATE)")[0]
-            done.append("WAL busy, checkpoint incomplete" if busy else "WAL checkpointed")
-        finally:
-            connection.close()
-    return ", ".join(done)
+        return sqlite.scrub(storage.engine, storage.writer, full_vacuum=full_vacuum)
 
 
 def checkpoint() -> str:

@@ -11,9 +11,7 @@ is the expiry promised when the record was made; if the period in ``mkdocs.yml``
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -33,25 +31,14 @@ from sqlalchemy import (
 
 from consent_api.exc import NotFound, RecordTampered
 from consent_api.records import signing, storage
-
-# The IDs and the clock, as callers of this module have always used them (records.now()).
 from consent_api.records.ids import ID_PATTERN as ID_PATTERN
+from consent_api.records.ids import canonical_json as canonical_json
 from consent_api.records.ids import isoformat as isoformat
 from consent_api.records.ids import new_id as new_id
 from consent_api.records.ids import now as now
+from consent_api.records.ids import subject_of as subject_of
 from consent_api.records.schema import records as table
 from consent_api.site import registry
-
-
-def canonical_json(value: Any) -> str:
-    """JSON with sorted keys and no spaces: one text for one value, so signatures are stable."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def subject_of(email: str) -> str:
-    """The indexed stand-in for a person: sha256 of the normalised email address."""
-    normalised = unicodedata.normalize("NFC", email).strip().lower()
-    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -168,10 +155,8 @@ def store(
     subject_email: str | None = None,
     consent_id: str | None = None,
 ) -> Record:
-    """Sign and durably store a new record (see ``new``); returns it once committed.
-
-    Raises ``StorageUnavailable`` if the record could not be committed.
-    """
+    """Sign and durably store a new record (see ``new``); returns it once committed, or
+    raises ``StorageUnavailable``."""
     record = new(kind, payload, policy_version, subject_email=subject_email, consent_id=consent_id)
     storage.insert(table, _values(record))
     return record
