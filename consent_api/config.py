@@ -44,11 +44,9 @@ DEFAULTS: dict[str, Any] = {
     # One JSON line per request on the "consent_api.access" logger (no IPs, no query strings).
     "ACCESS_LOG": True,
     # Inquiry forms: a form token is accepted from FORM_TOKEN_MIN_SECONDS to
-    # FORM_TOKEN_MAX_SECONDS after it was issued, once; a form sent without JavaScript that has
-    # errors comes back with the visitor's input, kept in a signed token for FORM_STATE_SECONDS.
+    # FORM_TOKEN_MAX_SECONDS after it was issued, once.
     "FORM_TOKEN_MIN_SECONDS": 3,
     "FORM_TOKEN_MAX_SECONDS": 4 * 3600,
-    "FORM_STATE_SECONDS": 30 * 60,
     # Inquiries per client (the limits library's syntax), counted in RATELIMIT_STORAGE_URI:
     # memory:// for one process, redis://host:6379 for several instances sharing one limit.
     "INQUIRY_RATE_LIMIT": "5 per minute;30 per hour",

@@ -1,10 +1,10 @@
 """``POST /api/contact`` and ``POST /api/demo``: inquiries from the site's forms.
 
 Each takes the form's fields form-encoded (a plain HTML form: answered with a 303 to the
-thank-you page, or back to the form with the errors) or as JSON (the page's script: answered
-with JSON). In order: the rate limit, the honeypot (a filled one gets the usual success answer
-and nothing is stored), the form token, the fields; then the record, the used token and the
-sales notification are committed together.
+thank-you page, or with the form page itself showing the errors, status 422) or as JSON (the
+page's script: answered with JSON). In order: the rate limit, the honeypot (a filled one gets
+the usual success answer, is logged, and nothing is stored), the form token, the fields; then
+the record, the used token and the sales notification are committed together.
 """
 
 from __future__ import annotations
@@ -54,7 +54,9 @@ def _success_message(form: Form, reference: str, privacy: bool) -> str:
 
 
 def _accepted(form: Form, reference: str, privacy: bool, plain: bool) -> Response:
-    thanks = form_pages.thanks_url(form, reference if privacy else None)
+    thanks = form_pages.thanks_url(form)
+    if plain and privacy:
+        return form_pages.privacy_thanks(form, reference)
     if plain:
         return redirect(thanks, 303)
     answer = InquiryAccepted(
@@ -104,7 +106,7 @@ def submit(form: Form, model: type[Inquiry]) -> Response:
     except ApiError as error:
         if not plain:
             raise
-        return form_pages.back_to_form(form, data, error)
+        return form_pages.refused(form, data, error)
     return _accepted(form, record.public_id, privacy, plain)
 
 
@@ -115,6 +117,7 @@ def _documented(model: type[Inquiry]) -> Callable[[View], View]:
         resp=openapi.responses(
             HTTP_201=InquiryAccepted,
             HTTP_303=None,
+            HTTP_422=None,
             HTTP_400=ErrorBody,
             HTTP_413=ErrorBody,
             HTTP_415=ErrorBody,
@@ -129,8 +132,9 @@ def _documented(model: type[Inquiry]) -> Callable[[View], View]:
 def contact() -> Response:
     """Send a message from the contact form.
 
-    Form-encoded (a plain HTML form): 303 to the thank-you page, or back to the form with the
-    errors. JSON: 201 once stored; 400 with a message per field, or with code `form_token` when
+    Form-encoded (a plain HTML form): 303 to the thank-you page (a privacy request: the
+    thank-you page with its reference, 200), or 422 with the form page showing the errors.
+    JSON: 201 once stored; 400 with a message per field, or with code `form_token` when
     the form token is missing, forged, too fresh, too old or already used.
     """
     return submit(CONTACT, ContactInquiry)
