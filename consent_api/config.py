@@ -13,7 +13,7 @@ from consent_api.exc import ConfigError
 #: The checkout this package lives in (editable install); paths below default to it.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-#: Signs records only in development mode; never accepted in production.
+#: Signs records only with ENV=development; any other environment refuses to start with it.
 DEV_SECRET_KEY = "development-only-secret-not-for-production"
 
 DEFAULTS: dict[str, Any] = {
@@ -100,13 +100,14 @@ def _normalise(app: Flask) -> None:
         raise ConfigError(f"CONSENT_API_ENV must be 'production' or 'development', not {env!r}")
     cfg["ENV"] = env
     keys = _split(cfg["SECRET_KEYS"])
-    if not keys:
-        if env != "development" and not app.debug and not cfg.get("TESTING"):
-            raise ConfigError(
-                "CONSENT_API_SECRET_KEYS is not set: set it to a long random secret "
-                "(or start with CONSENT_API_ENV=development to use the development key)"
-            )
-        keys = [DEV_SECRET_KEY]
+    # Only the environment decides: debug or testing flags never let production sign with a
+    # key that is published in this file.
+    if env != "development" and (not keys or DEV_SECRET_KEY in keys):
+        raise ConfigError(
+            "CONSENT_API_SECRET_KEYS is not set (or holds the development key): set it to a long "
+            "random secret (or start with CONSENT_API_ENV=development to use the development key)"
+        )
+    keys = keys or [DEV_SECRET_KEY]
     cfg["SECRET_KEYS"] = keys
     cfg["SECRET_KEY"] = keys[-1]
     if not cfg["DATABASE_URL"]:
