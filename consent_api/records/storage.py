@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 
 from consent_api import background
-from consent_api.exc import StorageUnavailable
+from consent_api.exc import StorageUnavailable, described
 from consent_api.records import schema
 
 EXTENSION = "consent_api.records.storage"
@@ -113,11 +113,11 @@ def begin_write(engine: Engine, lock: WriteLock) -> Iterator[Connection]:
 def make_engine(url: str) -> Engine:
     """An engine for ``url`` with the pragmas this service relies on."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True)
 
 
 #: SQLite's SQLITE_FULL and PostgreSQL's disk_full (SQLSTATE 53100).
@@ -140,7 +140,7 @@ def _unavailable_on_error() -> Iterator[None]:
     try:
         yield
     except (SQLAlchemyError, OSError) as error:  # OSError: the write lock's file
-        current_app.logger.error("database error: %s", error)
+        current_app.logger.error("database error: %s", described(error))
         if _is_full(error):
             raise StorageUnavailable(
                 "The database has no space left; nothing was stored. Try again later.",
@@ -264,7 +264,7 @@ def init_app(app: Flask) -> None:
                 schema.migrate(connection)
         except (SQLAlchemyError, OSError) as error:
             # Start anyway: health answers 503 and says why, instead of the process dying.
-            app.logger.error("cannot migrate the database at start-up: %s", error)
+            app.logger.error("cannot migrate the database at start-up: %s", described(error))
 
 
 def get_engine(app: Flask | None = None) -> Engine:

@@ -8,7 +8,7 @@ from flask import Flask, Response, current_app, jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from consent_api.exc import ApiError, ValidationFailed
+from consent_api.exc import ApiError, ValidationFailed, traced
 from consent_api.web import static_site
 
 API_PREFIX = "/api/"
@@ -72,7 +72,10 @@ def _http_error(error: HTTPException) -> Response | HTTPException:
 def _unexpected(error: Exception) -> Response:
     if not request.path.startswith(API_PREFIX):
         raise error
-    current_app.logger.exception("unexpected error on %s %s", request.method, request.path)
+    # The classes and the stack, not the texts: a database's can quote a visitor's input.
+    current_app.logger.error(
+        "unexpected error on %s %s: %s", request.method, request.path, traced(error)
+    )
     return _json(500, error_body("internal", "The service failed to answer; nothing was stored."))
 
 
