@@ -183,15 +183,18 @@ def free_port() -> int:
 class LiveServer:
     """``consent-api serve`` in a child process, started the way ``make run`` starts it."""
 
-    def __init__(self, env: dict[str, str], port: int | None = None) -> None:
+    def __init__(
+        self, env: dict[str, str], port: int | None = None, args: list[str] | None = None
+    ) -> None:
         self.port = port or free_port()
+        self.args = args or []  # more of serve's options
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "CONSENT_API_ENV": "development", **env}
         self.process: subprocess.Popen[str] | None = None
 
     def start(self, timeout: float = 20.0) -> None:
         self.process = subprocess.Popen(
-            [str(BIN / "consent-api"), "serve", "--port", str(self.port)],
+            [str(BIN / "consent-api"), "serve", "--port", str(self.port), *self.args],
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -6,6 +6,7 @@ import gzip
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import time
@@ -16,9 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, LiveServer, free_port
+from conftest import BIN, ROOT, LiveServer, free_port
 from consentkit import consent_body
 
+from consent_api.config import DEFAULTS
 from consent_api.site import registry
 
 DEPLOY = ROOT / "deploy"
@@ -164,6 +166,64 @@ def test_systemd_units_are_valid(unit: str, tmp_path: Path) -> None:
         if "/srv/carecaller" not in line and "/etc/carecaller" not in line
     ]
     assert problems == [], result.stderr
+
+
+def unit_service(tmp_path: Path, built_site: Path) -> LiveServer:
+    """consent-api.service's ExecStart and Environment, as systemd would start it here."""
+    unit = (DEPLOY / "systemd" / "consent-api.service").read_text(encoding="utf-8")
+    lines = [line.split("=", 1) for line in unit.splitlines() if "=" in line]
+    environment = dict(value.split("=", 1) for key, value in lines if key == "Environment")
+    command = shlex.split(next(value for key, value in lines if key == "ExecStart"))
+    args = command[command.index("serve") + 1 :]
+    port = args.index("--port")
+    del args[port : port + 2]  # the test's own port instead
+    environment.update(
+        {
+            "CONSENT_API_ENV": "production",
+            "CONSENT_API_SECRET_KEYS": "deploy-test-key",
+            "CONSENT_API_SITE_DIR": str(built_site),
+            "CONSENT_API_DATABASE_URL": f"sqlite:///{tmp_path / 'unit.sqlite3'}",
+        }
+    )
+    return LiveServer(environment, args=args)
+
+
+def test_the_shipped_unit_keeps_the_inquiry_rate_limit(tmp_path: Path, built_site: Path) -> None:
+    # Several workers counting in memory each let the whole limit through (7 of 20 got by).
+    server = unit_service(tmp_path, built_site)
+    server.start()
+    try:
+        statuses = []
+        for _ in range(20):
+            request = urllib.request.Request(
+                server.url + "/api/contact",
+                data=b"{}",
+                headers={"Content-Type": "application/json"},
+            )
+            try:
+                urllib.request.urlopen(request).close()
+            except urllib.error.HTTPError as answer:
+                statuses.append(answer.code)
+    finally:
+        server.stop()
+    limit = int(DEFAULTS["INQUIRY_RATE_LIMIT"].split()[0])
+    assert len([status for status in statuses if status != 429]) == limit
+
+
+def test_serve_refuses_several_workers_that_would_each_count_the_limit(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONSENT_API_")}
+    env.update({"CONSENT_API_ENV": "development", "CONSENT_API_SITE_DIR": ""})
+    env["CONSENT_API_DATABASE_URL"] = f"sqlite:///{tmp_path / 'workers.sqlite3'}"
+    result = subprocess.run(
+        [str(BIN / "consent-api"), "serve", "--port", str(free_port()), "--workers", "2"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "CONSENT_API_RATELIMIT_STORAGE_URI" in result.stderr
 
 
 def test_nginx_sends_the_prebuilt_gzip_copies(proxy: str) -> None:
