@@ -11,9 +11,10 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -407,11 +408,31 @@ def checkpoint() -> str:
     return f"checkpointed {copied} of {logged} WAL pages" + (" (busy)" if busy else "")
 
 
+#: ``app.extensions`` key: what the checkpoint job last failed with, while it keeps failing.
+_CHECKPOINT_FAILING = "consent_api.records.storage.checkpoint_failing"
+
+
 def _checkpoint_in_background() -> None:
-    # A database that cannot be reached is logged once per try (``_unavailable_on_error``), not
-    # again with a traceback every second; the writes that fail meanwhile answer 503.
-    with suppress(StorageUnavailable):
-        checkpoint()
+    # Run every second: a failure (a full disk, a database that cannot be reached) is logged
+    # once, when it starts or changes, and once more when checkpoints work again; in between
+    # the job retries quietly, and the writes that fail meanwhile answer 503.
+    failing = current_app.extensions.get(_CHECKPOINT_FAILING)
+    try:
+        engine = get_engine()
+        connection = engine.raw_connection()
+        try:
+            connection.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        finally:
+            connection.close()
+    except (SQLAlchemyError, OSError, sqlite3.Error) as error:  # sqlite3: the raw connection's
+        condition = described(error)
+        if condition != failing:
+            current_app.logger.error("checkpoints fail (%s); retrying quietly", condition)
+            current_app.extensions[_CHECKPOINT_FAILING] = condition
+        return
+    if failing is not None:
+        current_app.logger.warning("checkpoints work again after: %s", failing)
+        del current_app.extensions[_CHECKPOINT_FAILING]
 
 
 def ping() -> None:
