@@ -100,8 +100,9 @@ purge_log = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("started_at", UTCDateTime, nullable=False),
-    Column("finished_at", UTCDateTime, nullable=False),
-    # {"consent": 3, "contact": 0, "demo": 1}
+    # Empty while the run goes on, and for ever if it was killed: the row is written first.
+    Column("finished_at", UTCDateTime, nullable=True),
+    # {"consent": 3, "contact": 0, "demo": 1}: so far, then in all
     Column("deleted", Text, nullable=False),
 )
 
@@ -174,11 +175,30 @@ def _add_retention(connection: Connection) -> None:
     metadata.create_all(connection, tables=[purge_log, rights_requests])
 
 
+def _purge_log_rows_at_start(connection: Connection) -> None:
+    # The purge writes its row when it starts and completes it when it ends, so a run killed
+    # midway leaves a row without ``finished_at``.
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("ALTER TABLE purge_log ALTER COLUMN finished_at DROP NOT NULL"))
+        return
+    # SQLite cannot change a column: the table is rebuilt (it is small: a row per run).
+    connection.execute(text("ALTER TABLE purge_log RENAME TO purge_log_old"))
+    metadata.create_all(connection, tables=[purge_log])
+    connection.execute(
+        text(
+            "INSERT INTO purge_log (id, started_at, finished_at, deleted)"
+            " SELECT id, started_at, finished_at, deleted FROM purge_log_old"
+        )
+    )
+    connection.execute(text("DROP TABLE purge_log_old"))
+
+
 #: Oldest first; versions are 1, 2, 3, ... without gaps.
 MIGRATIONS: list[Migration] = [
     Migration(1, "create records", _create_records),
     Migration(2, "create outbox and used form tokens", _create_inquiry_tables),
     Migration(3, "retention: purge log, rights-request log, due index", _add_retention),
+    Migration(4, "purge log: a run is logged when it starts", _purge_log_rows_at_start),
 ]
 
 LATEST = MIGRATIONS[-1].version
