@@ -9,6 +9,7 @@ the record, the used token and the sales notification are committed together.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +30,7 @@ from consent_api.web import openapi
 from consent_api.web.openapi import ErrorBody
 
 bp = Blueprint("inquiries", __name__, url_prefix="/api")
+logger = logging.getLogger("consent_api.inquiries")
 
 PRIVACY_TOPIC = "privacy"
 View = Callable[[], Response]
@@ -99,6 +101,8 @@ def submit(form: Form, model: type[Inquiry]) -> Response:
         ratelimit.check()
         privacy = data.get("topic") == PRIVACY_TOPIC
         if data.get(HONEYPOT):
+            # Counted by this line (a spike shows in the log), without what was sent.
+            logger.warning("honeypot: a %s post was dropped as a bot's", form.kind)
             return _accepted(form, records.new_id(), privacy, plain)
         token = form_tokens.check(data.get(TOKEN))
         inquiry = openapi.validate(model, data)
