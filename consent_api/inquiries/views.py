@@ -119,6 +119,7 @@ def _documented(model: type[Inquiry]) -> Callable[[View], View]:
         json=model,
         form=model,
         resp=openapi.responses(
+            HTTP_200=None,
             HTTP_201=InquiryAccepted,
             HTTP_303=None,
             HTTP_422=None,
@@ -154,11 +155,22 @@ def demo() -> Response:
     return submit(DEMO, DemoRequest)
 
 
+#: What a plain HTML form is answered with a page for: a privacy request's thank-you page (200),
+#: and the form page showing a refusal.
+HTML_ANSWERS = ("200", "422", "429", "503")
+
+
 def _refine_document(spec: dict[str, Any]) -> None:
-    """A plain HTML form posts form-encoded: document that beside spectree's multipart."""
+    """A plain HTML form posts form-encoded, and is answered with pages: document both beside
+    spectree's multipart and JSON."""
+    page = {"text/html": {"schema": {"type": "string"}}}
     for path in ("/api/contact", "/api/demo"):
-        content = spec["paths"][path]["post"]["requestBody"]["content"]
+        operation = spec["paths"][path]["post"]
+        content = operation["requestBody"]["content"]
         content[openapi.FORM_MIMETYPES[0]] = content["multipart/form-data"]
+        for status in HTML_ANSWERS:
+            answer = operation["responses"][status]
+            answer["content"] = {**answer.get("content", {}), **page}
 
 
 def init_app(app: Flask) -> None:
