@@ -81,7 +81,7 @@ def test_a_privacy_request_shows_its_reference_without_putting_it_in_a_url(
         assert records.get(reference.group(1)).kind == "contact"
 
 
-def test_a_forged_reference_is_not_shown(client: FlaskClient) -> None:
+def test_a_reference_in_the_url_is_never_shown(client: FlaskClient) -> None:
     page = client.get("/contact/thanks/?ref=forged.reference")
     assert page.status_code == 200
     assert "reference ID" not in page.text
