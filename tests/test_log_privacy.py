@@ -88,3 +88,23 @@ def test_a_check_failure_in_a_background_job_logs_no_personal_data(
     text = assert_no_personal_data(caplog)
     assert "background job leaky-job failed" in text
     assert "IntegrityError" in text and "SQLSTATE 23514" in text
+
+
+@pytest.mark.parametrize("path", ["/api/leaky", "/leaky/"])
+def test_an_unexpected_error_is_logged_without_its_text(
+    app_config: dict[str, Any], caplog: pytest.LogCaptureFixture, path: str
+) -> None:
+    app = create_app(app_config)
+
+    # What PostgreSQL would say; built apart, as the stack in the log shows the raising line.
+    quoted = "Failing" + f" row contains ({', '.join(SECRETS)})"
+
+    def leaky() -> str:
+        raise RuntimeError(quoted)
+
+    app.add_url_rule(path, "leaky", leaky)
+    caplog.set_level(logging.DEBUG)
+    assert app.test_client().get(path).status_code == 500
+    storage.dispose(app)
+    text = assert_no_personal_data(caplog)
+    assert f"unexpected error on GET {path}: RuntimeError" in text
