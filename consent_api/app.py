@@ -15,7 +15,16 @@ from consent_api.outbox import deliver as outbox
 from consent_api.records import storage
 from consent_api.retention import purge as retention
 from consent_api.site import registry
-from consent_api.web import access_log, cors, errors, health, openapi, security, static_site
+from consent_api.web import (
+    access_log,
+    body_limit,
+    cors,
+    errors,
+    health,
+    openapi,
+    security,
+    static_site,
+)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -37,6 +46,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(openapi.bp)
     security.init_app(app)
     static_site.init_app(app)
+    body_limit.init_app(app)
     security.trust_proxies(app)
     access_log.init_app(app)
     return app

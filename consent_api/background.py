@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from flask import Flask
 
+from consent_api.exc import traced
+
 EXTENSION = "consent_api.jobs"
 logger = logging.getLogger("consent_api.background")
 
@@ -35,9 +37,12 @@ def _loop(app: Flask, job: Job, interval: float, stop: threading.Event) -> None:
         try:
             with app.app_context():
                 job.run()
-        except Exception:
-            # A failed run (database down, SMTP down) is retried at the next interval.
-            logger.exception("background job %s failed; retrying in %ss", job.name, interval)
+        except Exception as error:
+            # A failed run (database down, SMTP down) is retried at the next interval. Logged
+            # without the exception's text, which a database fills with the failing row.
+            logger.error(
+                "background job %s failed; retrying in %ss: %s", job.name, interval, traced(error)
+            )
         stop.wait(interval)
 
 

@@ -62,6 +62,13 @@ cli.add_command(outbox.cli)
 def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the built site and the API (waitress, in worker processes)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if workers > 1 and str(app.config["RATELIMIT_STORAGE_URI"]).startswith("memory://"):
+        # Each process would count on its own: N workers would let N times the limit through.
+        raise ConfigError(
+            f"--workers {workers} with CONSENT_API_RATELIMIT_STORAGE_URI=memory:// would give "
+            "each worker a limit of its own: serve with one worker (and more --threads), or "
+            "share the limit (CONSENT_API_RATELIMIT_STORAGE_URI=redis://host:6379)"
+        )
     click.echo(f"Serving the site and the API on http://{host}:{port}/ (Ctrl+C stops)")
     serve.run(app, host, port, workers, threads)
 

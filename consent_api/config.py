@@ -14,7 +14,7 @@ from consent_api.exc import ConfigError
 #: The checkout this package lives in (editable install); paths below default to it.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-#: Signs records only in development mode; never accepted in production.
+#: Signs records only with ENV=development; any other environment refuses to start with it.
 DEV_SECRET_KEY = "development-only-secret-not-for-production"
 
 DEFAULTS: dict[str, Any] = {
@@ -48,11 +48,9 @@ DEFAULTS: dict[str, Any] = {
     # One JSON line per request on the "consent_api.access" logger (no IPs, no query strings).
     "ACCESS_LOG": True,
     # Inquiry forms: a form token is accepted from FORM_TOKEN_MIN_SECONDS to
-    # FORM_TOKEN_MAX_SECONDS after it was issued, once; a form sent without JavaScript that has
-    # errors comes back with the visitor's input, kept in a signed token for FORM_STATE_SECONDS.
+    # FORM_TOKEN_MAX_SECONDS after it was issued, once.
     "FORM_TOKEN_MIN_SECONDS": 3,
     "FORM_TOKEN_MAX_SECONDS": 4 * 3600,
-    "FORM_STATE_SECONDS": 30 * 60,
     # Inquiries per client (the limits library's syntax), counted in RATELIMIT_STORAGE_URI:
     # memory:// for one process, redis://host:6379 for several instances sharing one limit.
     "INQUIRY_RATE_LIMIT": "5 per minute;30 per hour",
@@ -125,13 +123,14 @@ def _normalise(app: Flask) -> None:
         raise ConfigError(f"CONSENT_API_ENV must be 'production' or 'development', not {env!r}")
     cfg["ENV"] = env
     keys = _split(cfg["SECRET_KEYS"])
-    if not keys:
-        if env != "development" and not app.debug and not cfg.get("TESTING"):
-            raise ConfigError(
-                "CONSENT_API_SECRET_KEYS is not set: set it to a long random secret "
-                "(or start with CONSENT_API_ENV=development to use the development key)"
-            )
-        keys = [DEV_SECRET_KEY]
+    # Only the environment decides: debug or testing flags never let production sign with a
+    # key that is published in this file.
+    if env != "development" and (not keys or DEV_SECRET_KEY in keys):
+        raise ConfigError(
+            "CONSENT_API_SECRET_KEYS is not set (or holds the development key): set it to a long "
+            "random secret (or start with CONSENT_API_ENV=development to use the development key)"
+        )
+    keys = keys or [DEV_SECRET_KEY]
     cfg["SECRET_KEYS"] = keys
     cfg["SECRET_KEY"] = keys[-1]
     if not cfg["DATABASE_URL"]:

@@ -20,6 +20,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from consent_api.exc import BadReceipt, NotFound, RecordTampered
 from consent_api.records import store as records
 from consent_api.site import registry
 from consent_api.site.registry import CONSENT, NECESSARY, Registry
@@ -66,7 +67,18 @@ class ConsentRequest(BaseModel):
     consent_id: str | None = Field(
         None,
         pattern=records.ID_PATTERN,
-        description="The consent ID of an earlier choice; null for a first choice.",
+        description=(
+            "The consent ID of an earlier choice, continued only with previous_receipt; "
+            "null for a first choice."
+        ),
+    )
+    previous_receipt: str | None = Field(
+        None,
+        max_length=200,
+        description=(
+            "The receipt of an earlier choice under consent_id, which proves the consent ID is "
+            "the client's own. Without a receipt of that consent ID a new consent ID is started."
+        ),
     )
     action: Action
     choices: dict[str, bool] = Field(
@@ -141,6 +153,22 @@ class ConsentRecord(BaseModel):
     page: str
 
 
+def _continued(consent_id: str | None, previous_receipt: str | None) -> str | None:
+    """``consent_id`` if ``previous_receipt`` proves it: a receipt of a live record under it.
+
+    Knowing a consent ID proves nothing (it shows in the cookie notice and in support mail);
+    the signed receipt of one of its records does. Anything less starts a new consent ID
+    rather than failing, so a client that lost its receipt still gets its choice recorded.
+    """
+    if consent_id is None or previous_receipt is None:
+        return None
+    try:
+        earlier = records.from_receipt(CONSENT, previous_receipt)
+    except (BadReceipt, NotFound, RecordTampered):
+        return None
+    return consent_id if earlier.consent_id == consent_id else None
+
+
 @bp.post("/consent")
 @openapi.documented(
     tags=("consent",),
@@ -150,9 +178,12 @@ class ConsentRecord(BaseModel):
 def record_choice() -> Response:
     """Record a cookie choice.
 
-    Answers 201 only once the record is durably stored.
+    Continues `consent_id` only when `previous_receipt` is a receipt of that consent ID;
+    otherwise the choice gets a new consent ID. Answers 201 only once the record is durably
+    stored.
     """
     body = bodies.json_body(ConsentRequest, {"rules": current_app.extensions[RULES]})
+    consent_id = _continued(body.consent_id, body.previous_receipt) or records.new_id()
     record = records.store(
         CONSENT,
         {
@@ -163,7 +194,7 @@ def record_choice() -> Response:
             "page": body.page,
         },
         body.policy_version,
-        consent_id=body.consent_id or records.new_id(),
+        consent_id=consent_id,
     )
     receipt = ConsentReceipt(
         consent_id=str(record.consent_id),

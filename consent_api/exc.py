@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Mapping
 
 
@@ -98,3 +99,35 @@ class RecordTampered(ApiError):
 
     status = 409
     code = "record_tampered"
+
+
+def described(error: BaseException) -> str:
+    """``error`` for a log line: the classes of it and of its causes, with the database's own
+    error code (PostgreSQL's SQLSTATE, SQLite's error name), and never an exception's text. A
+    database's message can quote the failing row ("Failing row contains …") or the statement's
+    parameters: a visitor's name, email and message."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        part = type(current).__name__
+        # SQLAlchemy keeps the driver's exception on ``orig``; the driver carries the code.
+        for source in (current, getattr(current, "orig", None)):
+            sqlstate = getattr(source, "sqlstate", None)
+            name = getattr(source, "sqlite_errorname", None)
+            if isinstance(sqlstate, str) and sqlstate:
+                part += f" (SQLSTATE {sqlstate})"
+                break
+            if isinstance(name, str) and name:
+                part += f" ({name})"
+                break
+        parts.append(part)
+        current = current.__cause__ or current.__context__
+    return " <- ".join(parts)
+
+
+def traced(error: BaseException) -> str:
+    """``described`` followed by where it was raised: the stack's files, lines and source, which
+    hold code and no data, without the exceptions' texts."""
+    return described(error) + "\n" + "".join(traceback.format_tb(error.__traceback__)).rstrip()

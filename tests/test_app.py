@@ -9,13 +9,13 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
-from conftest import BIN
+from conftest import BIN, free_port
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.exceptions import TooManyRequests
 
 from consent_api import create_app
-from consent_api.config import DEFAULTS
+from consent_api.config import DEFAULTS, DEV_SECRET_KEY
 from consent_api.exc import ConfigError
 from consent_api.records import storage
 
@@ -42,6 +42,45 @@ def test_production_start_without_secret_refuses(monkeypatch: pytest.MonkeyPatch
     monkeypatch.delenv("CONSENT_API_ENV", raising=False)
     with pytest.raises(ConfigError, match="CONSENT_API_SECRET_KEYS"):
         create_app({"SITE_DIR": ""})
+
+
+@pytest.mark.parametrize(
+    "flag",
+    [
+        {"FLASK_DEBUG": "1"},
+        {"CONSENT_API_DEBUG": "true"},
+        {"CONSENT_API_TESTING": "true"},
+        {"CONSENT_API_SECRET_KEYS": DEV_SECRET_KEY},
+    ],
+)
+def test_production_never_starts_on_the_development_key(
+    flag: dict[str, str], tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONSENT_API_", "FLASK_"))}
+    env.update({"CONSENT_API_ENV": "production", **flag})
+    env["CONSENT_API_DATABASE_URL"] = f"sqlite:///{tmp_path / 'prod.sqlite3'}"
+    result = subprocess.run(
+        [str(BIN / "consent-api"), "serve", "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "CONSENT_API_SECRET_KEYS" in result.stderr
+    assert "Listening" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("flags", [{"TESTING": True}, {"DEBUG": True}])
+def test_no_flag_but_the_environment_allows_the_development_key(
+    flags: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CONSENT_API_SECRET_KEYS", raising=False)
+    monkeypatch.delenv("CONSENT_API_ENV", raising=False)
+    with pytest.raises(ConfigError, match="CONSENT_API_SECRET_KEYS"):
+        create_app({**flags, "SITE_DIR": ""})
 
 
 def test_development_start_uses_the_development_key(

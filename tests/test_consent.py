@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from consent_api import create_app
 from consent_api.records import storage
 from consent_api.records import store as records
+from consent_api.records.schema import records as table
 
 VALID: dict[str, Any] = {
     "consent_id": None,
@@ -70,18 +71,53 @@ def test_receipt_shows_what_was_recorded(client: FlaskClient) -> None:
     }
 
 
-def test_a_change_keeps_the_consent_id(client: FlaskClient) -> None:
+def test_a_change_with_its_receipt_keeps_the_consent_id(client: FlaskClient) -> None:
     first = client.post("/api/consent", json=VALID).json
     change = client.post(
         "/api/consent",
         json=with_(
             consent_id=first["consent_id"],
+            previous_receipt=first["receipt"],
             action="accept_all",
             choices={"necessary": True, "analytics": True},
         ),
     ).json
     assert change["consent_id"] == first["consent_id"]
     assert change["record_id"] != first["record_id"]
+    again = client.post(
+        "/api/consent",
+        json=with_(consent_id=first["consent_id"], previous_receipt=change["receipt"]),
+    ).json
+    assert again["consent_id"] == first["consent_id"]
+
+
+def other_receipt(client: FlaskClient) -> str:
+    receipt: str = client.post("/api/consent", json=VALID).json["receipt"]
+    return receipt
+
+
+@pytest.mark.parametrize(
+    "proof",
+    [
+        pytest.param(lambda client, first: ..., id="no receipt"),
+        pytest.param(lambda client, first: None, id="null receipt"),
+        pytest.param(lambda client, first: first["receipt"][::-1], id="forged receipt"),
+        pytest.param(lambda client, first: other_receipt(client), id="another id's receipt"),
+    ],
+)
+def test_a_known_consent_id_without_its_receipt_starts_a_new_one(
+    app: Flask, client: FlaskClient, proof: Any
+) -> None:
+    first = client.post("/api/consent", json=VALID).json
+    appended = client.post(
+        "/api/consent",
+        json=with_(consent_id=first["consent_id"], previous_receipt=proof(client, first)),
+    )
+    assert appended.status_code == 201  # recorded, but not under someone else's consent ID
+    assert appended.json["consent_id"] != first["consent_id"]
+    with app.app_context():
+        under_first = records.stored(table.c.consent_id == first["consent_id"])
+        assert [r.public_id for r in under_first] == [first["record_id"]]
 
 
 def test_sec_gpc_header_is_recorded(client: FlaskClient) -> None:
@@ -194,6 +230,7 @@ BAD_INPUT = [
     ),
     ("malformed consent id", with_(consent_id="short"), 400, "invalid", "consent_id"),
     ("consent id not a string", with_(consent_id=12), 400, "invalid", "consent_id"),
+    ("receipt not a string", with_(previous_receipt=12), 400, "invalid", "previous_receipt"),
     ("gpc not boolean", with_(gpc="1"), 400, "invalid", "gpc"),
     ("page with a query", with_(page="/contact/?email=a@b.c"), 400, "invalid", "page"),
     ("page not a path", with_(page="https://evil.example/"), 400, "invalid", "page"),

@@ -134,7 +134,14 @@ OVERSIZED = {
 
 @pytest.fixture(scope="module")
 def expected_headers(built_site: Path) -> dict[str, str]:
-    app = create_app({"TESTING": True, "SITE_DIR": str(built_site), "DATABASE_URL": "sqlite://"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEYS": ["test-key"],
+            "SITE_DIR": str(built_site),
+            "DATABASE_URL": "sqlite://",
+        }
+    )
     return security.api_headers(app)
 
 
@@ -178,14 +185,18 @@ def test_a_request_that_does_not_arrive_in_time_gets_408(tmp_path: Path, built_s
         assert statuses == [b"408", b"408"]
 
 
+@pytest.mark.redis
 def test_two_instances_on_one_machine_start_and_stop_independently(
-    tmp_path: Path, built_site: Path
+    tmp_path: Path, built_site: Path, redis_url: str
 ) -> None:
     first, second = (tmp_path / "first", tmp_path / "second")
     first.mkdir()
     second.mkdir()
-    a = LiveServer(server_env(first, built_site), options=["--workers", "2"])
-    b = LiveServer(server_env(second, built_site), options=["--workers", "2"])
+    # Two workers each: serve refuses several workers counting the rate limit apart, so the
+    # limit is shared in Redis, as a deployment with several workers has it.
+    shared = {"CONSENT_API_RATELIMIT_STORAGE_URI": redis_url}
+    a = LiveServer(server_env(first, built_site, **shared), options=["--workers", "2"])
+    b = LiveServer(server_env(second, built_site, **shared), options=["--workers", "2"])
     a.start()
     try:
         b.start()

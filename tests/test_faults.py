@@ -3,7 +3,10 @@ that goes away and comes back. (SIGKILL mid-stream is in test_records.py.)"""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -50,15 +53,66 @@ def test_full_disk_answers_503_stores_nothing_partial_and_recovers(app: Flask) -
     assert refusals[0].json["error"]["code"] == "storage_full"
     assert "no space" in refusals[0].json["error"]["message"]
     assert stored_ids(app) == acknowledged
+    # Health says what a write would meet, though reads still work.
+    health = client.get("/api/health")
+    assert health.status_code == 503
+    assert health.json["error"]["code"] == "storage_full"
 
     sa.event.remove(engine, "connect", no_room)
     storage.dispose(app)
+    assert client.get("/api/health").status_code == 200
     response = client.post("/api/consent", json=body)
     assert response.status_code == 201
     acknowledged.add(response.json["record_id"])
     assert stored_ids(app) == acknowledged
     with app.app_context():
         assert records.verify_all().failed == []
+
+
+#: A serving process's checkpoint job on a file system that lets the database file grow no more:
+#: RLIMIT_FSIZE makes every write past the file's size fail, as a full disk does.
+CHECKPOINT_ON_A_FULL_DISK = """
+import logging, os, resource, signal, sys, threading
+from consent_api import background, create_app
+from consent_api.records import store as records
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # fail the write (EFBIG), do not kill
+logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="LOG %(message)s")
+app = create_app({
+    "DATABASE_URL": sys.argv[1], "SECRET_KEYS": ["k"], "SITE_DIR": "", "AUTO_MIGRATE": True,
+    "CHECKPOINT_INTERVAL": 0.02, "PURGE_INTERVAL": 0, "OUTBOX_INTERVAL": 0, "ACCESS_LOG": False,
+})
+with app.app_context():
+    for n in range(300):  # no job runs yet: the log holds them all
+        records.store("consent", {"n": n, "pad": "x" * 2000}, "2026-03-24")
+size = os.path.getsize(sys.argv[2])
+soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+resource.setrlimit(resource.RLIMIT_FSIZE, (size, hard))
+stop = background.start(app)
+threading.Event().wait(1.0)  # some fifty runs of the job
+print("LOG room again", file=sys.stderr, flush=True)
+resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+threading.Event().wait(0.5)
+stop.set()
+"""
+
+
+def test_the_checkpoint_job_logs_a_full_disk_once_then_retries_quietly(tmp_path: Path) -> None:
+    path = tmp_path / "full.sqlite3"
+    result = subprocess.run(
+        [sys.executable, "-c", CHECKPOINT_ON_A_FULL_DISK, f"sqlite:///{path}", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("LOG")]
+    failed = [line for line in lines if "checkpoints fail" in line]
+    assert len(failed) == 1, result.stderr
+    assert "OperationalError" in failed[0]
+    assert "Traceback" not in result.stderr
+    assert lines.index(failed[0]) < lines.index("LOG room again")
+    assert [line for line in lines if "checkpoints work again" in line]  # and said once more
 
 
 @pytest.fixture

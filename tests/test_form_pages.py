@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import gzip
 import re
-import time
 from pathlib import Path
 
 import pytest
-import time_machine
 from flask.testing import FlaskClient
 from inquiry_support import post
+
+from consent_api.records import store as records
 
 TOKEN = re.compile(r'name="form_token" value="([^"]*)"')
 
@@ -39,10 +39,12 @@ def test_built_form_pages_carry_no_token_and_say_what_is_done_with_the_data(
         assert f'action="/api/{name}"' in page
 
 
-def test_errors_and_input_come_back_on_the_form_page(client: FlaskClient) -> None:
-    answer = post(client, "demo", plain=True, phone="12", organization="Clinic <b>&</b>")
-    page = client.get(answer.headers["Location"])
-    assert page.status_code == 200
+def test_errors_and_input_come_back_in_the_answer_itself(client: FlaskClient) -> None:
+    page = post(client, "demo", plain=True, phone="12", organization="Clinic <b>&</b>")
+    assert page.status_code == 422
+    assert "Location" not in page.headers
+    assert page.headers["Cache-Control"] == "no-store"
+    assert '<nav class="md-tabs"' in page.text  # the site's own page, header and all
     assert "Enter a phone number of 7 to 15 digits" in page.text
     assert 'value="Clinic &lt;b&gt;&amp;&lt;/b&gt;"' in page.text
     assert 'aria-invalid="true"' in page.text
@@ -50,15 +52,36 @@ def test_errors_and_input_come_back_on_the_form_page(client: FlaskClient) -> Non
     assert TOKEN.findall(page.text)[0]
 
 
-def test_kept_input_expires(client: FlaskClient) -> None:
-    answer = post(client, plain=True, email="nope")
-    with time_machine.travel(time.time() + 3600):
-        page = client.get(answer.headers["Location"]).text
-    assert "Your earlier input has expired" in page
-    assert "Ada Lovelace" not in page
+def test_a_refused_page_keeps_the_site_csp_though_answered_under_the_api(
+    client: FlaskClient, built_site: Path
+) -> None:
+    page = post(client, plain=True, email="nope")
+    policy = (built_site / "csp.txt").read_text(encoding="utf-8").strip()
+    assert page.headers["Content-Security-Policy"] == policy
 
 
-def test_a_forged_reference_is_not_shown(client: FlaskClient) -> None:
+def test_a_long_non_latin_message_with_a_bad_email_comes_back_whole(client: FlaskClient) -> None:
+    message = "患者の予約について" * 166 + "確認"  # 1,496 characters, 4,488 bytes in UTF-8
+    page = post(client, plain=True, email="ada@", message=message)
+    assert page.status_code == 422
+    assert f">{message}</textarea>" in page.text
+    assert "Enter a valid email address" in page.text
+    assert all(message not in value and "ada@" not in value for value in page.headers.values())
+
+
+def test_a_privacy_request_shows_its_reference_without_putting_it_in_a_url(
+    client: FlaskClient,
+) -> None:
+    page = post(client, plain=True, topic="privacy")
+    assert page.status_code == 200
+    assert "Location" not in page.headers
+    reference = re.search(r"reference ID is <strong>([^<]+)</strong>", page.text)
+    assert reference is not None
+    with client.application.app_context():
+        assert records.get(reference.group(1)).kind == "contact"
+
+
+def test_a_reference_in_the_url_is_never_shown(client: FlaskClient) -> None:
     page = client.get("/contact/thanks/?ref=forged.reference")
     assert page.status_code == 200
     assert "reference ID" not in page.text

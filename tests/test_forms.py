@@ -9,6 +9,7 @@ from inquiry_support import CONTACT, DEMO
 from pydantic import ValidationError
 
 from consent_api.inquiries.models import ContactInquiry, DemoRequest, Inquiry
+from consent_api.site.forms import HONEYPOT
 
 
 def problems(model: type[Inquiry], body: dict[str, Any]) -> dict[str, str]:
@@ -40,7 +41,7 @@ def test_values_are_normalised_before_they_are_stored() -> None:
 
 
 def test_stored_payload_holds_the_declared_fields_only() -> None:
-    inquiry = DemoRequest.model_validate({**DEMO, "form_token": "t", "website": ""}, strict=True)
+    inquiry = DemoRequest.model_validate({**DEMO, "form_token": "t", HONEYPOT: ""}, strict=True)
     assert set(inquiry.stored()) == {
         "name",
         "email",
@@ -90,3 +91,80 @@ def test_missing_fields_get_the_same_message_as_empty_ones() -> None:
         "topic": "Choose a topic.",
         "message": "Enter your message.",
     }
+
+
+#: The HTML standard's autofill field names, and the words browsers and password managers match
+#: field names, ids and labels against to guess what to fill.
+AUTOFILL_NAMES = [
+    "name",
+    "honorific-prefix",
+    "given-name",
+    "additional-name",
+    "family-name",
+    "honorific-suffix",
+    "nickname",
+    "username",
+    "new-password",
+    "current-password",
+    "one-time-code",
+    "organization-title",
+    "organization",
+    "street-address",
+    "address-line1",
+    "address-line2",
+    "address-line3",
+    "address-level1",
+    "address-level2",
+    "address-level3",
+    "address-level4",
+    "country",
+    "country-name",
+    "postal-code",
+    "cc-name",
+    "cc-number",
+    "cc-exp",
+    "cc-csc",
+    "cc-type",
+    "transaction-currency",
+    "transaction-amount",
+    "language",
+    "bday",
+    "sex",
+    "url",
+    "photo",
+    "tel",
+    "email",
+    "impp",
+]
+AUTOFILL_WORDS = [
+    "name",
+    "mail",
+    "phone",
+    "tel",
+    "url",
+    "web",
+    "site",
+    "home",
+    "company",
+    "org",
+    "address",
+    "street",
+    "city",
+    "zip",
+    "postal",
+    "country",
+    "user",
+    "login",
+    "pass",
+    "title",
+    "fax",
+    "mobile",
+    "cc",
+    "card",
+]
+
+
+def test_the_honeypot_is_named_so_that_nothing_autofills_it() -> None:
+    assert HONEYPOT not in AUTOFILL_NAMES
+    assert [word for word in AUTOFILL_WORDS if word in HONEYPOT.lower()] == []
+    assert HONEYPOT in ContactInquiry.model_fields and HONEYPOT in DemoRequest.model_fields

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Any
 
 import pytest
@@ -51,6 +52,32 @@ def test_csv_has_a_header_and_one_row_per_inquiry_with_formulas_neutralised(
     assert by_column[1]["role"] == "'-Boss"
     assert by_column[1]["phone"] == "555 123 4567"
     assert by_column[1]["signature_valid"] == "True"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "Bob;=1+1;x"),
+        ("name", "Bob,+1,x"),
+        ("organization", "Acme|-2"),
+        ("message", "Hi\t@SUM(A1)"),  # only the message may hold tabs and line breaks
+        ("message", "Hi;\t=1\n=HYPERLINK(1)\r\n+x"),
+    ],
+)
+def test_no_cell_starts_a_formula_however_an_import_splits_the_cells(
+    app: Flask, client: FlaskClient, field: str, value: str
+) -> None:
+    assert post(client, **{field: value}).status_code == 201
+    raw = run(app, "inquiries", "export", "--format", "csv")
+    assert raw.startswith('"reference","kind",')  # every cell quoted
+    header, row = list(csv.reader(io.StringIO(raw)))
+    assert all(f'"{cell}"' in raw for cell in row)
+    # What a spreadsheet splitting on ';', ',', '|', tabs or lines would see as cells:
+    for cell in row:
+        pieces = re.split(r"[;,|\t\r\n]", cell)
+        assert not [piece for piece in pieces if piece[:1] in ("=", "+", "-", "@")], cell
+    exported = dict(zip(header, row, strict=True))
+    assert exported[field].replace("'", "") == value.replace("\r\n", "\n")  # only apostrophes
 
 
 def test_json_export_and_list_filter_by_kind_and_date(app: Flask, client: FlaskClient) -> None:

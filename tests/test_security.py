@@ -7,7 +7,7 @@ import urllib.request
 from typing import Any
 
 import pytest
-from conftest import LiveServer
+from conftest import ROOT, LiveServer
 from consentkit import consent_body
 from flask import session
 from flask.testing import FlaskClient
@@ -71,7 +71,17 @@ def test_access_log_has_paths_but_no_query_strings_or_addresses(live_server: Liv
     secret = "someone%40example.com"
     urllib.request.urlopen(f"{live_server.url}/api/health?email={secret}").close()
     urllib.request.urlopen(f"{live_server.url}/platform/?ref={secret}").close()
+    request = urllib.request.Request(
+        f"{live_server.url}/api/consent",
+        data=json.dumps(consent_body(registry.load(ROOT / "mkdocs.yml"))).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request) as response:
+        receipt = json.load(response)["receipt"]
+    urllib.request.urlopen(f"{live_server.url}/api/consent/{receipt}").close()
     output = live_server.stop()
+    assert receipt.split(".")[0] not in output  # the record a receipt names is nobody's business
+    assert '"path":"/api/consent/<receipt>"' in output
     entries = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     assert {"method": "GET", "path": "/api/health", "status": 200} in [
         {key: entry[key] for key in ("method", "path", "status")} for entry in entries

@@ -1,8 +1,11 @@
 """Inquiries for sales and support: ``consent-api inquiries list`` and ``inquiries export``.
 
-The CSV is meant for spreadsheets, which run a cell that starts like a formula: such cells are
-written with a leading apostrophe (OWASP's advice against CSV injection), so a visitor cannot
-plant a formula in the sales team's spreadsheet.
+The CSV is meant for spreadsheets, which run a cell that starts like a formula. Following OWASP's
+advice against CSV injection, every cell is quoted, and a formula start gets a leading apostrophe
+both at the start of a cell and after every character that some import splits cells on (comma,
+semicolon, tab, pipe, line breaks): a spreadsheet in a locale that splits on ``;``, or a
+tab-separated import, finds no formula either, so a visitor cannot plant one in the sales team's
+spreadsheet.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
 import sys
 from collections.abc import Iterable
 from typing import Any
@@ -30,6 +34,10 @@ COLUMNS = [
     "signature_valid",
 ]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: A formula start at the start of the text or after a character an import may split cells on.
+_FORMULA_AT_CELL_START = re.compile(
+    r"(^|[,;|\t\r\n])(?=[" + re.escape("".join(FORMULA_STARTS)) + "])"
+)
 
 
 def rows(
@@ -53,13 +61,13 @@ def rows(
 
 
 def neutralise(value: Any) -> str:
-    """A CSV cell that no spreadsheet runs as a formula."""
+    """A CSV cell that no spreadsheet runs as a formula, however it splits the cells."""
     text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+    return _FORMULA_AT_CELL_START.sub(r"\1'", text)
 
 
 def write_csv(found: list[dict[str, Any]], out: Any) -> None:
-    writer = csv.writer(out)
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL)
     writer.writerow(COLUMNS)
     for row in found:
         writer.writerow([neutralise(row[column]) for column in COLUMNS])

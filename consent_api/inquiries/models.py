@@ -86,7 +86,7 @@ class Inquiry(BaseModel):
     model_config = ConfigDict(extra="forbid")
     FORM: ClassVar[Form]
 
-    website: str = Schema("", max_length=1000, description="Leave empty (the honeypot).")
+    leave_blank: str = Schema("", max_length=1000, description="Leave empty (the honeypot).")
     form_token: str = Schema(
         "", max_length=200, description="The token from GET /api/form-token or the page."
     )

@@ -2,12 +2,13 @@
 
 The build (``overrides/hooks/forms.py``) puts each form, rendered from ``templates/`` and the
 declarations in ``forms``, into its page between two markers. The service serves the same built
-pages at the same URLs with that region rendered again: with a fresh form token, which a static
-page cannot carry, and, after a plain HTML post with errors, with the errors and the visitor's
-input. The input travels in the 303 redirect as a short-lived signed token (``?state=``); the
-access log never records query strings. The privacy-request thank-you page shows its reference.
-Being rendered per request, these pages are compressed here (Flask-Compress, by the client's
-``Accept-Encoding``); WhiteNoise sends the build's gzip copies of every other page.
+pages at the same URLs with that region rendered again with a fresh form token, which a static
+page cannot carry. A plain HTML post that is refused is answered with that page in the response
+itself (``refused``: 422, the errors beside the fields and the input in them), and a privacy
+request's thank-you page with its reference likewise (``privacy_thanks``): visitor input and
+references never travel in a URL, so they reach no history, ``Referer`` or request line.
+Being rendered per request, the pages served by ``GET`` are compressed here (Flask-Compress, by
+the client's ``Accept-Encoding``); WhiteNoise sends the build's gzip copies of every other page.
 
 Why Flask-Compress stays: each answer carries a fresh token, so no copy of these pages can be
 compressed ahead of time as the build's are, and WhiteNoise compresses only the files it
@@ -23,32 +24,23 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, redirect, request
+from flask import Blueprint, Flask, current_app
 from flask_compress import Compress
-from itsdangerous import BadSignature
 from werkzeug.wrappers import Response
 
-from consent_api.exc import ApiError, BadReceipt, ValidationFailed
+from consent_api.exc import ApiError, ValidationFailed
 from consent_api.inquiries import tokens as form_tokens
-from consent_api.records import signing
 from consent_api.site import registry
 from consent_api.site.form_markup import REFERENCE_MARKER, render_form, templates
 from consent_api.site.forms import CONTACT, FORMS, Form
-from consent_api.web import static_site
+from consent_api.web import security, static_site
 
 bp = Blueprint("form_pages", __name__)
 compress = Compress()
 
-
-def back_to_form(form: Form, data: Mapping[str, Any], error: ApiError) -> Response:
-    """303 to the form page, which shows ``error`` and the visitor's input again."""
-    values = {field.name: data.get(field.name) for field in form.fields}
-    fields = error.fields if isinstance(error, ValidationFailed) else {}
-    message = "" if fields else error.message
-    state = signing.timed(signing.FORM_STATE).dumps(
-        {"values": values, "errors": fields, "message": message}
-    )
-    return redirect(f"/{form.page}?state={state}", 303)
+#: A refusal the visitor can fix by changing the form: what server-rendered form frameworks
+#: answer. Other refusals (429, 503) keep their own status, with the form shown the same way.
+UNPROCESSABLE = 422
 
 
 def _built(page: str) -> str | None:
@@ -57,64 +49,77 @@ def _built(page: str) -> str | None:
     return path.read_text(encoding="utf-8") if path and path.is_file() else None
 
 
-def _html(text: str) -> Response:
-    response = Response(text, mimetype="text/html")
+def _html(text: str, status: int = 200) -> Response:
+    response = Response(text, status=status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"  # every visitor gets a token of their own
+    # Answered under /api/ too (a refused post): the site's policy, not the API's "none".
+    csp = security.site_csp(current_app)
+    if csp:
+        response.headers["Content-Security-Policy"] = csp
     return response
 
 
-def _form_page(form: Form) -> Response:
-    state: dict[str, Any] = {}
-    if "state" in request.args:
-        try:
-            state = signing.timed(signing.FORM_STATE).loads(
-                request.args["state"], max_age=current_app.config["FORM_STATE_SECONDS"]
-            )
-        except BadSignature:
-            state = {"message": "Your earlier input has expired; please fill in the form again."}
+def form_page(
+    form: Form,
+    values: Mapping[str, Any] | None = None,
+    errors: Mapping[str, str] | None = None,
+    message: str = "",
+    status: int = 200,
+) -> Response:
+    """The built form page with the form rendered again: a fresh token, and any errors and
+    input given."""
     fragment = render_form(
         form,
         api_base=registry.get().api_base,
         token=form_tokens.issue(),
-        values=state.get("values"),
-        errors=state.get("errors"),
-        message=state.get("message", ""),
+        values=values,
+        errors=errors,
+        message=message,
     )
     start, end = f"<!--inquiry-form:{form.kind}-->", f"<!--/inquiry-form:{form.kind}-->"
     page = _built(form.page)
     if page is None or start not in page or end not in page:
         # No built site beside the service: the form alone still works.
-        return _html(f"<!doctype html>\n<title>{form.submit}</title>\n{fragment}\n")
+        return _html(f"<!doctype html>\n<title>{form.submit}</title>\n{fragment}\n", status)
     before, rest = page.split(start, 1)
-    return _html(before + fragment + rest.split(end, 1)[1])
+    return _html(before + fragment + rest.split(end, 1)[1], status)
 
 
-def _thanks_page(form: Form) -> Response:
+def refused(form: Form, data: Mapping[str, Any], error: ApiError) -> Response:
+    """The answer to a refused plain HTML post: the form page in the response itself, with
+    ``error`` beside the fields and the visitor's input in them (never in a URL)."""
+    values = {field.name: data.get(field.name) for field in form.fields}
+    fields = error.fields if isinstance(error, ValidationFailed) else {}
+    message = "" if fields else error.message
+    status = UNPROCESSABLE if error.status == 400 else error.status
+    return form_page(form, values, fields, message, status)
+
+
+def _thanks(form: Form, reference: str = "") -> Response:
     page = _built(form.thanks)
     if page is None:
         return static_site.not_found_page()
-    reference = ""
-    if "ref" in request.args:
-        try:
-            reference = signing.read_receipt(form.kind, request.args["ref"])
-        except BadReceipt:
-            reference = ""
     if reference:
         fragment = templates.get_template("inquiry_reference.html").render(reference=reference)
         page = page.replace(REFERENCE_MARKER, fragment, 1)
     return _html(page)
 
 
-def thanks_url(form: Form, reference: str | None = None) -> str:
-    """The thank-you page; with a signed reference for a privacy request."""
-    url = f"/{form.thanks}"
-    return f"{url}?ref={signing.receipt(form.kind, reference)}" if reference else url
+def privacy_thanks(form: Form, reference: str) -> Response:
+    """The thank-you page with a privacy request's reference, answered to the post itself: the
+    reference names a person's request, so it goes in no URL."""
+    return _thanks(form, reference)
+
+
+def thanks_url(form: Form) -> str:
+    """The thank-you page of ``form``."""
+    return f"/{form.thanks}"
 
 
 for _form in FORMS.values():
-    bp.add_url_rule(f"/{_form.page}", _form.kind, compress.compressed()(partial(_form_page, _form)))
+    bp.add_url_rule(f"/{_form.page}", _form.kind, compress.compressed()(partial(form_page, _form)))
 bp.add_url_rule(
-    f"/{CONTACT.thanks}", "contact_thanks", compress.compressed()(partial(_thanks_page, CONTACT))
+    f"/{CONTACT.thanks}", "contact_thanks", compress.compressed()(partial(_thanks, CONTACT))
 )
 
 

@@ -1,14 +1,15 @@
 """``POST /api/contact`` and ``POST /api/demo``: inquiries from the site's forms.
 
 Each takes the form's fields form-encoded (a plain HTML form: answered with a 303 to the
-thank-you page, or back to the form with the errors) or as JSON (the page's script: answered
-with JSON). In order: the rate limit, the honeypot (a filled one gets the usual success answer
-and nothing is stored), the form token, the fields; then the record, the used token and the
-sales notification are committed together.
+thank-you page, or with the form page itself showing the errors, status 422) or as JSON (the
+page's script: answered with JSON). In order: the rate limit, the honeypot (a filled one gets
+the usual success answer, is logged, and nothing is stored), the form token, the fields; then
+the record, the used token and the sales notification are committed together.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +30,7 @@ from consent_api.web import bodies, openapi
 from consent_api.web.openapi import ErrorBody
 
 bp = Blueprint("inquiries", __name__, url_prefix="/api")
+logger = logging.getLogger("consent_api.inquiries")
 
 PRIVACY_TOPIC = "privacy"
 View = Callable[[], Response]
@@ -54,7 +56,9 @@ def _success_message(form: Form, reference: str, privacy: bool) -> str:
 
 
 def _accepted(form: Form, reference: str, privacy: bool, plain: bool) -> Response:
-    thanks = form_pages.thanks_url(form, reference if privacy else None)
+    thanks = form_pages.thanks_url(form)
+    if plain and privacy:
+        return form_pages.privacy_thanks(form, reference)
     if plain:
         return redirect(thanks, 303)
     answer = InquiryAccepted(
@@ -96,6 +100,8 @@ def submit(form: Form, model: type[Inquiry]) -> Response:
         ratelimit.check()
         privacy = data.get("topic") == PRIVACY_TOPIC
         if data.get(HONEYPOT):
+            # Counted by this line (a spike shows in the log), without what was sent.
+            logger.warning("honeypot: a %s post was dropped as a bot's", form.kind)
             return _accepted(form, records.new_id(), privacy, plain)
         token = form_tokens.check(data.get(TOKEN))
         inquiry = bodies.validate(model, data)
@@ -103,7 +109,7 @@ def submit(form: Form, model: type[Inquiry]) -> Response:
     except ApiError as error:
         if not plain:
             raise
-        return form_pages.back_to_form(form, data, error)
+        return form_pages.refused(form, data, error)
     return _accepted(form, record.public_id, privacy, plain)
 
 
@@ -112,7 +118,15 @@ def _documented(model: type[Inquiry]) -> Callable[[View], View]:
         tags=("inquiries",),
         body=model,
         media_types=(bodies.JSON, *bodies.FORM_MIMETYPES),
-        responses={201: InquiryAccepted, 303: None, 400: ErrorBody, 413: ErrorBody, 415: ErrorBody},
+        responses={
+            200: None,
+            201: InquiryAccepted,
+            303: None,
+            400: ErrorBody,
+            413: ErrorBody,
+            415: ErrorBody,
+            422: None,
+        },
     )
     return decorator
 
@@ -122,8 +136,9 @@ def _documented(model: type[Inquiry]) -> Callable[[View], View]:
 def contact() -> Response:
     """Send a message from the contact form.
 
-    Form-encoded (a plain HTML form): 303 to the thank-you page, or back to the form with the
-    errors. JSON: 201 once stored; 400 with a message per field, or with code `form_token` when
+    Form-encoded (a plain HTML form): 303 to the thank-you page (a privacy request: the
+    thank-you page with its reference, 200), or 422 with the form page showing the errors.
+    JSON: 201 once stored; 400 with a message per field, or with code `form_token` when
     the form token is missing, forged, too fresh, too old or already used.
     """
     return submit(CONTACT, ContactInquiry)
@@ -139,6 +154,22 @@ def demo() -> Response:
     return submit(DEMO, DemoRequest)
 
 
+#: What a plain HTML form is answered with a page for: a privacy request's thank-you page (200),
+#: and the form page showing a refusal.
+HTML_ANSWERS = ("200", "422", "429", "503")
+
+
+def _refine_document(spec: dict[str, Any]) -> None:
+    """A plain HTML form is answered with pages: document them beside the JSON answers."""
+    page = {"text/html": {"schema": {"type": "string"}}}
+    for path in ("/api/contact", "/api/demo"):
+        operation = spec["paths"][path]["post"]
+        for status in HTML_ANSWERS:
+            answer = operation["responses"][status]
+            answer["content"] = {**answer.get("content", {}), **page}
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(form_tokens.bp)
+    openapi.refine(app, _refine_document)

@@ -92,8 +92,9 @@ purge_log = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("started_at", UTCDateTime, nullable=False),
-    Column("finished_at", UTCDateTime, nullable=False),
-    # {"consent": 3, "contact": 0, "demo": 1}
+    # Empty while the run goes on, and for ever if it was killed: the row is written first.
+    Column("finished_at", UTCDateTime, nullable=True),
+    # {"consent": 3, "contact": 0, "demo": 1}: so far, then in all
     Column("deleted", Text, nullable=False),
 )
 

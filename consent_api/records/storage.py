@@ -11,8 +11,9 @@ which ``pool_pre_ping`` replaces if the server dropped it.
 from __future__ import annotations
 
 import errno
+import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -21,7 +22,7 @@ from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 
 from consent_api import background
-from consent_api.exc import StorageUnavailable
+from consent_api.exc import StorageUnavailable, described
 from consent_api.records import schema, sqlite
 from consent_api.records.sqlite import BatchFailed, GroupCommit, WriteLock
 
@@ -84,11 +85,11 @@ def begin_write(engine: Engine, lock: WriteLock) -> Iterator[Connection]:
 def make_engine(url: str) -> Engine:
     """An engine for ``url`` with the pragmas this service relies on."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True)
 
 
 #: SQLite's SQLITE_FULL and PostgreSQL's disk_full (SQLSTATE 53100).
@@ -115,7 +116,7 @@ def _unavailable_on_error() -> Iterator[None]:
         cause = error.__cause__ if isinstance(error, BatchFailed) else error
         if not isinstance(cause, SQLAlchemyError | OSError):
             raise  # not the database: a fault in a writer's own work (a 500)
-        current_app.logger.error("database error: %s", cause)
+        current_app.logger.error("database error: %s", described(cause))
         if _is_full(cause):
             raise StorageUnavailable(
                 "The database has no space left; nothing was stored. Try again later.",
@@ -144,7 +145,7 @@ def init_app(app: Flask) -> None:
                 schema.migrate(connection)
         except (SQLAlchemyError, OSError) as error:
             # Start anyway: health answers 503 and says why, instead of the process dying.
-            app.logger.error("cannot migrate the database at start-up: %s", error)
+            app.logger.error("cannot migrate the database at start-up: %s", described(error))
 
 
 def _group_commit(engine: Engine, writer: WriteLock) -> GroupCommit | None:
@@ -260,11 +261,31 @@ def checkpoint() -> str:
     return f"checkpointed {copied} of {logged} WAL pages" + (" (busy)" if busy else "")
 
 
+#: ``app.extensions`` key: what the checkpoint job last failed with, while it keeps failing.
+_CHECKPOINT_FAILING = "consent_api.records.storage.checkpoint_failing"
+
+
 def _checkpoint_in_background() -> None:
-    # A database that cannot be reached is logged once per try (``_unavailable_on_error``), not
-    # again with a traceback every second; the writes that fail meanwhile answer 503.
-    with suppress(StorageUnavailable):
-        checkpoint()
+    # Run every second: a failure (a full disk, a database that cannot be reached) is logged
+    # once, when it starts or changes, and once more when checkpoints work again; in between
+    # the job retries quietly, and the writes that fail meanwhile answer 503.
+    failing = current_app.extensions.get(_CHECKPOINT_FAILING)
+    try:
+        engine = get_engine()
+        connection = engine.raw_connection()
+        try:
+            connection.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        finally:
+            connection.close()
+    except (SQLAlchemyError, OSError, sqlite3.Error) as error:  # sqlite3: the raw connection's
+        condition = described(error)
+        if condition != failing:
+            current_app.logger.error("checkpoints fail (%s); retrying quietly", condition)
+            current_app.extensions[_CHECKPOINT_FAILING] = condition
+        return
+    if failing is not None:
+        current_app.logger.warning("checkpoints work again after: %s", failing)
+        del current_app.extensions[_CHECKPOINT_FAILING]
 
 
 def ping() -> None:

@@ -66,23 +66,42 @@ def due_ids(kind: str, moment: dt.datetime, size: int) -> Select[int]:
     )
 
 
-def _purge_batch(kind: str, moment: dt.datetime, size: int) -> int:
+def _purge_batch(
+    kind: str, moment: dt.datetime, size: int, run: int, deleted: dict[str, int]
+) -> int:
     with storage.transaction() as connection:
         ids = connection.scalars(due_ids(kind, moment, size)).all()
-        return records.delete_ids(connection, ids)
+        count = records.delete_ids(connection, ids)
+        if count:
+            # In the batch's own transaction: the log counts exactly what is gone, even if the
+            # run is killed before the next batch.
+            so_far = {**deleted, kind: deleted[kind] + count}
+            connection.execute(
+                purge_log.update().where(purge_log.c.id == run).values(deleted=json.dumps(so_far))
+            )
+        return count
 
 
 def purge(moment: dt.datetime | None = None) -> dict[str, int]:
     """Delete every record due at ``moment`` (default: now), log the run and scrub the files;
-    returns how many records of each kind this run deleted."""
+    returns how many records of each kind this run deleted.
+
+    The run's log row is written before the first deletion, kept up to date by every batch and
+    completed (``finished_at``) at the end: a run killed midway shows as unfinished, with what
+    it had deleted."""
     started = records.now()
     moment = moment or started
     size: int = current_app.config["PURGE_BATCH_SIZE"]
     sqlite = storage.get_engine().dialect.name == "sqlite"
     deleted = dict.fromkeys(RECORD_KINDS, 0)
+    with storage.transaction() as connection:
+        run = connection.execute(
+            purge_log.insert().returning(purge_log.c.id),
+            {"started_at": started, "finished_at": None, "deleted": json.dumps(deleted)},
+        ).scalar_one()
     for kind in RECORD_KINDS:
         while True:
-            count = _purge_batch(kind, moment, size)
+            count = _purge_batch(kind, moment, size, run, deleted)
             deleted[kind] += count
             if count < size:
                 break
@@ -94,8 +113,9 @@ def purge(moment: dt.datetime | None = None) -> dict[str, int]:
                 time.sleep(PAUSE_SECONDS)
     with storage.transaction() as connection:
         connection.execute(
-            purge_log.insert(),
-            {"started_at": started, "finished_at": records.now(), "deleted": json.dumps(deleted)},
+            purge_log.update()
+            .where(purge_log.c.id == run)
+            .values(finished_at=records.now(), deleted=json.dumps(deleted))
         )
     if any(deleted.values()):
         logger.info("purge: %s", storage.scrub())
@@ -108,13 +128,14 @@ def _purge_in_background() -> None:
 
 
 def history(limit: int = 20) -> list[dict[str, Any]]:
-    """The most recent purge runs, newest first: times and counts per kind."""
+    """The most recent purge runs, newest first: times and counts per kind; ``finished_at`` is
+    ``None`` for a run still going, or killed before it ended."""
     query = select(purge_log).order_by(purge_log.c.id.desc()).limit(limit)
     with storage.reading() as connection:
         return [
             {
                 "started_at": records.isoformat(row.started_at),
-                "finished_at": records.isoformat(row.finished_at),
+                "finished_at": records.isoformat(row.finished_at) if row.finished_at else None,
                 "deleted": json.loads(row.deleted),
             }
             for row in connection.execute(query)
@@ -175,7 +196,12 @@ def purge_command(dry_run: bool, show_history: bool) -> None:
     """Delete every record past its retention period and not on hold."""
     if show_history:
         for run in history():
-            click.echo(f"{run['started_at']}  deleted {_counts(run['deleted'])}")
+            if run["finished_at"] is None:
+                # Still running (here or on another host), or stopped midway: never finished.
+                done = f"UNFINISHED, deleted {_counts(run['deleted'])} before it stopped or so far"
+            else:
+                done = f"deleted {_counts(run['deleted'])}"
+            click.echo(f"{run['started_at']}  {done}")
         return
     if dry_run:
         click.echo(f"would delete {_counts(due_counts())} (dry run: nothing deleted)")

@@ -12,7 +12,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from consent_api.site.forms import Form
+from consent_api.site.forms import HONEYPOT, Form
 
 templates = Environment(
     loader=PackageLoader("consent_api.site", "templates"), autoescape=select_autoescape(["html"])
@@ -37,6 +37,7 @@ def render_form(
     """The form's HTML, between its markers; used by the build and by the service."""
     return templates.get_template("inquiry_form.html").render(
         form=form,
+        honeypot=HONEYPOT,
         root=root_of(form.page),
         action=f"{api_base}/{form.kind}",
         token_url=f"{api_base}/form-token",

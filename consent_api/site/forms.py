@@ -13,8 +13,11 @@ from typing import Literal
 
 Control = Literal["text", "email", "tel", "textarea", "select"]
 
-#: The honeypot: hidden from people, filled in by bots. Its name is one bots like to fill.
-HONEYPOT = "website"
+#: The honeypot: hidden from people, filled in by bots. Its name is no autofill field name
+#: (HTML's list) and has none of the words browsers and password managers guess fields by
+#: (name, mail, phone, url, website, company, address …), and the input says
+#: autocomplete="off": were a browser to fill it, a real lead would be dropped unseen.
+HONEYPOT = "leave_blank"
 #: The signed form token (``form_tokens``) that proves the form was shown a little earlier.
 TOKEN = "form_token"
 

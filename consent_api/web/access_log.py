@@ -1,7 +1,9 @@
 """A structured access log: one JSON line per request, with nothing that identifies a person.
 
 It records the method, the path without its query string, the status and the time taken. It
-never records bodies, query strings, client addresses, user agents or referrers.
+never records bodies, query strings, client addresses, user agents or referrers, nor the receipt
+in ``/api/consent/<receipt>``: it names a visitor's consent record, so the path is logged with
+the placeholder instead.
 
 The line is written when the server closes the response, once it has taken the whole body,
 so that the time covers producing the body too. waitress, the embedded server, has no access
@@ -21,6 +23,18 @@ from flask import Flask
 from werkzeug.wsgi import ClosingIterator
 
 logger = logging.getLogger("consent_api.access")
+
+#: Paths whose last part names a person's record: logged as the prefix and a placeholder.
+IDENTIFYING_PREFIXES = {"/api/consent/": "<receipt>"}
+
+
+def logged_path(path: str) -> str:
+    """``path`` as the log shows it: without what identifies a person."""
+    for prefix, placeholder in IDENTIFYING_PREFIXES.items():
+        if path.startswith(prefix) and len(path) > len(prefix):
+            return prefix + placeholder
+    return path
+
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -43,7 +57,7 @@ class AccessLog:
         def log() -> None:
             line = {
                 "method": environ.get("REQUEST_METHOD", ""),
-                "path": environ.get("PATH_INFO", ""),
+                "path": logged_path(environ.get("PATH_INFO", "")),
                 "status": int(status[0].split()[0]) if status else 500,
                 "ms": round((time.perf_counter() - started) * 1000, 2),
             }

@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
 from pydantic import ValidationError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 
-from consent_api.exc import ApiError, ValidationFailed
+from consent_api.exc import ApiError, ValidationFailed, traced
 from consent_api.web import static_site
 
 API_PREFIX = "/api/"
@@ -69,10 +69,14 @@ def _http_error(error: HTTPException) -> Response | HTTPException:
     return error
 
 
-def _unexpected(error: Exception) -> Response:
+def _unexpected(error: Exception) -> Response | InternalServerError:
+    # Logged here for every path, as the classes and the stack but not the texts (a database's
+    # can quote a visitor's input); Flask's own log of an unhandled error would print them.
+    current_app.logger.error(
+        "unexpected error on %s %s: %s", request.method, request.path, traced(error)
+    )
     if not request.path.startswith(API_PREFIX):
-        raise error
-    current_app.logger.exception("unexpected error on %s %s", request.method, request.path)
+        return InternalServerError()
     return _json(500, error_body("internal", "The service failed to answer; nothing was stored."))
 
 

@@ -7,17 +7,18 @@ added here and nowhere else:
 - a deadline for the whole request: a request whose headers and body have not all arrived
   ``REQUEST_TIMEOUT`` seconds after its first byte is answered 408 and the connection closed
   (waitress's own ``channel_timeout`` only closes connections that send nothing at all);
-- the security headers of ``security.api_headers`` on waitress's own error answers
-  (400, 408, 413, 431), which the app never sees;
+- the API's JSON error body and the security headers of ``security.api_headers`` on
+  waitress's own error answers (400, 408, 413, 431), which the app never sees;
 - a graceful stop: ``serve`` returns once every request under way has been answered.
 
 The size limits are waitress's own and apply while the request is read, before the app is
-called: ``MAX_CONTENT_LENGTH`` for bodies, chunked or not (413), ``HEADER_LIMIT`` for the
-request line and headers together (431).
+called: ``MAX_CONTENT_LENGTH`` for bodies, chunked or not (413; for a chunked body waitress
+counts its framing too), ``HEADER_LIMIT`` for the request line and headers together (431).
 """
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -31,7 +32,7 @@ from waitress.server import TcpWSGIServer
 from waitress.task import ErrorTask
 from waitress.utilities import Error
 
-from consent_api.web import security
+from consent_api.web import errors, security
 
 #: Bytes of request line and headers together (gunicorn's limits were 4094 + 100 x 8190).
 HEADER_LIMIT = 16 * 1024
@@ -48,12 +49,28 @@ class RequestTimeout(Error):  # type: ignore[misc]
     reason = "Request Timeout"
 
 
+#: The server's own answers, in the API's error shape (``errors.error_body``).
+SERVER_ERRORS = {
+    400: ("bad_request", "The request could not be read."),
+    408: ("request_timeout", "The request did not arrive in time; nothing was stored."),
+    413: ("too_large", "The body is larger than this service accepts; nothing was stored."),
+    431: ("headers_too_large", "The request's line and headers are too large."),
+}
+
+
 class SecureErrorTask(ErrorTask):  # type: ignore[misc]
-    """waitress's error answer with the service's security headers."""
+    """waitress's error answer as the app's: a JSON error body and the security headers."""
 
     def execute(self) -> None:
+        error = self.request.error
+        code, message = SERVER_ERRORS.get(error.code, ("http_error", error.reason))
+        body = json.dumps(errors.error_body(code, message)).encode("utf-8")
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.append(("Content-Type", "application/json"))
         self.response_headers.extend(self.channel.server.error_headers)
-        super().execute()
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
 
 
 class Channel(HTTPChannel):  # type: ignore[misc]
@@ -109,7 +126,10 @@ def create(app: Flask, sock: socket.socket, threads: int) -> Server:
     """A server of ``app`` on the listening socket ``sock`` with ``threads`` worker threads."""
     adj = Adjustments(
         threads=threads,
-        max_request_body_size=int(app.config["MAX_CONTENT_LENGTH"]),
+        # waitress refuses a body of this many bytes or more, so the limit itself is allowed.
+        # A chunked body's framing counts too: one within a few bytes a chunk of the limit is
+        # refused (413) as well, never taken in part.
+        max_request_body_size=int(app.config["MAX_CONTENT_LENGTH"]) + 1,
         max_request_header_size=HEADER_LIMIT,
         connection_limit=CONNECTION_LIMIT,
         channel_timeout=IDLE_TIMEOUT,

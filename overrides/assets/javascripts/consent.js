@@ -80,13 +80,15 @@
     if (sending) return;
     sending = true;
     try {
-      for (let next; (next = read(PENDING)?.[0]); ) {
+      for (let next, last = null; (next = read(PENDING)?.[0]); ) {
         // A choice made before the first answer takes the consent ID that answer brings.
         const consent_id = next.body.consent_id ?? read(CHOICE)?.consent_id ?? null;
+        // A consent ID is continued only with a receipt of it: the last answer's, or the stored.
+        const previous_receipt = next.body.previous_receipt ?? last ?? read(CHOICE)?.receipt ?? null;
         const response = await fetch(`${api}/consent`, {
           method: "POST",
           headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ ...next.body, consent_id }),
+          body: JSON.stringify({ ...next.body, consent_id, previous_receipt }),
         });
         // Busy or down: retry on a later page. Other refusals would not change.
         if (response.status >= 500 || response.status === 429 || response.status === 408) break;
@@ -96,6 +98,7 @@
           continue;
         }
         const record = await response.json();
+        last = record.receipt;
         const choice = read(CHOICE);
         if (!choice) continue;
         choice.consent_id = record.consent_id;
@@ -119,6 +122,7 @@
     }
     const now = Date.now();
     const chosen_at = new Date(now).toISOString();
+    const previous_receipt = read(CHOICE)?.receipt ?? null;
     const record = {
       consent_id: read(CHOICE)?.consent_id ?? null,
       choices,
@@ -128,7 +132,7 @@
       gpc,
     };
     write(CHOICE, { ...record, chosen_at, expires: new Date(now + lifetime).toISOString() });
-    const body = { ...record, page: location.pathname };
+    const body = { ...record, page: location.pathname, previous_receipt };
     write(PENDING, [...(read(PENDING) ?? []), { chosen_at, body }]);
     apply(choices);
     close();
