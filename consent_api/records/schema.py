@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Connection,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
@@ -153,6 +154,53 @@ used_form_tokens = Table(
 )
 
 
+# --- Analytics (migration 4): four tables of their own; nothing above changes. -----------------
+# Only counters per day are kept for the retention period. The salt and the visitors' keys of the
+# current day exist to count each visitor once that day, and are deleted when the day is over.
+
+#: Events per day, path and event name ("pageview", "conversion"), and how many different
+#: visitors sent them that day. The path "" holds the whole site's page views and visitors.
+analytics_daily = Table(
+    "analytics_daily",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("path", String(512), primary_key=True),
+    Column("event", String(16), primary_key=True),
+    Column("events", Integer, nullable=False),
+    Column("visitors", Integer, nullable=False),
+)
+
+#: Page views per day by one property of the view: "referrer" (the referring site's host name,
+#: nothing more) or "viewport" (a size class: small, medium, large).
+analytics_sources = Table(
+    "analytics_sources",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("dimension", String(16), primary_key=True),
+    Column("value", String(253), primary_key=True),
+    Column("views", Integer, nullable=False),
+)
+
+#: The day's random salt, shared by every instance; a new day's first event deletes the others.
+analytics_salts = Table(
+    "analytics_salts",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("salt", String(64), nullable=False),
+)
+
+#: Keys of the visitors already counted today, per path: an HMAC, under the day's salt, of the
+#: site, the client's address and the path. Deleted with the salt, so days cannot be linked.
+analytics_seen = Table(
+    "analytics_seen",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("key", String(32), primary_key=True),
+)
+
+ANALYTICS_TABLES = [analytics_daily, analytics_sources, analytics_salts, analytics_seen]
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -174,11 +222,16 @@ def _add_retention(connection: Connection) -> None:
     metadata.create_all(connection, tables=[purge_log, rights_requests])
 
 
+def _create_analytics(connection: Connection) -> None:
+    metadata.create_all(connection, tables=ANALYTICS_TABLES)
+
+
 #: Oldest first; versions are 1, 2, 3, ... without gaps.
 MIGRATIONS: list[Migration] = [
     Migration(1, "create records", _create_records),
     Migration(2, "create outbox and used form tokens", _create_inquiry_tables),
     Migration(3, "retention: purge log, rights-request log, due index", _add_retention),
+    Migration(4, "analytics: daily aggregates, daily salt, visitors seen today", _create_analytics),
 ]
 
 LATEST = MIGRATIONS[-1].version

@@ -1,0 +1,94 @@
+"""The daily aggregates: adding one event to the day's counters, and reading them back.
+
+An event adds 1 to its day's counter for its path and name, and 1 to the visitors counter if
+this visitor had not sent that event on that path yet today; a page view also counts towards the
+whole site (path ""), its referring host and its viewport class. The adds are upserts inside the
+service's shared write transaction, so concurrent events and instances add to the same rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Row, select
+
+from consent_api.analytics import upsert, visitors
+from consent_api.records import storage
+from consent_api.records.schema import analytics_daily, analytics_seen, analytics_sources
+
+PAGEVIEW = "pageview"
+CONVERSION = "conversion"
+EVENTS = (PAGEVIEW, CONVERSION)
+#: The analytics_daily path that holds the whole site's page views and visitors.
+SITE = ""
+REFERRER = "referrer"
+VIEWPORT = "viewport"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One validated event, as it is counted: nothing in it tells who sent it."""
+
+    name: str
+    path: str
+    referrer: str = ""
+    viewport: str = ""
+
+
+def _count_once(
+    connection: Connection, day: dt.date, visitor: bytes, event: str, path: str
+) -> None:
+    first = upsert.insert_new(
+        connection, analytics_seen, {"day": day, "key": visitors.key(visitor, f"{event} {path}")}
+    )
+    key = {"day": day, "path": path, "event": event}
+    upsert.add(connection, analytics_daily, key, events=1, visitors=int(first))
+
+
+def count(event: Event, day: dt.date, visitor: bytes) -> None:
+    """Add ``event`` to the counters of ``day``; returns once durably committed."""
+
+    def work(connection: Connection) -> None:
+        _count_once(connection, day, visitor, event.name, event.path)
+        if event.name != PAGEVIEW:
+            return
+        _count_once(connection, day, visitor, PAGEVIEW, SITE)
+        for dimension, value in ((REFERRER, event.referrer), (VIEWPORT, event.viewport)):
+            if value:
+                key = {"day": day, "dimension": dimension, "value": value}
+                upsert.add(connection, analytics_sources, key, views=1)
+
+    storage.write(work)
+
+
+def _between(table: Any, since: dt.date | None, until: dt.date | None) -> list[Any]:
+    conditions = []
+    if since is not None:
+        conditions.append(table.c.day >= since)
+    if until is not None:
+        conditions.append(table.c.day <= until)
+    return conditions
+
+
+def daily(since: dt.date | None, until: dt.date | None) -> list[Row[Any]]:
+    """The counters per day, path and event from ``since`` to ``until`` (both included)."""
+    query = (
+        select(analytics_daily)
+        .where(*_between(analytics_daily, since, until))
+        .order_by(analytics_daily.c.day, analytics_daily.c.path, analytics_daily.c.event)
+    )
+    with storage.reading() as connection:
+        return list(connection.execute(query))
+
+
+def sources(since: dt.date | None, until: dt.date | None) -> list[Row[Any]]:
+    """The page views per day by referring host and by viewport class."""
+    query = (
+        select(analytics_sources)
+        .where(*_between(analytics_sources, since, until))
+        .order_by(analytics_sources.c.day, analytics_sources.c.dimension)
+    )
+    with storage.reading() as connection:
+        return list(connection.execute(query))
