@@ -23,7 +23,7 @@ from pydantic_core import PydanticCustomError
 from werkzeug.exceptions import UnsupportedMediaType
 
 from consent_api.analytics import aggregates, limit, paths, visitors
-from consent_api.analytics.aggregates import CONVERSION, PAGEVIEW
+from consent_api.analytics.aggregates import CONVERSION
 from consent_api.exc import ValidationFailed
 from consent_api.web import errors, openapi
 from consent_api.web.openapi import ErrorBody
