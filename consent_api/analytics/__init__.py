@@ -4,5 +4,6 @@ aggregates (upserts on SQLite and PostgreSQL), and the report for marketers (tex
 a self-contained HTML file with charts).
 
 May import: ``consent_api.records``, ``consent_api.web``, ``consent_api.site``,
-``consent_api.exc`` and ``consent_api.background``.
+``consent_api.retention`` (to register the aggregates' purge), ``consent_api.exc`` and
+``consent_api.background``.
 """

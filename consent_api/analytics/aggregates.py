@@ -12,12 +12,15 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row, delete, func, select
 
 from consent_api.analytics import upsert, visitors
 from consent_api.records import storage
 from consent_api.records.schema import analytics_daily, analytics_seen, analytics_sources
+from consent_api.site import registry
 
+#: The row of ``extra.retention`` that says how long the aggregates are kept.
+RETENTION = "analytics"
 PAGEVIEW = "pageview"
 CONVERSION = "conversion"
 EVENTS = (PAGEVIEW, CONVERSION)
@@ -92,3 +95,30 @@ def sources(since: dt.date | None, until: dt.date | None) -> list[Row[Any]]:
     )
     with storage.reading() as connection:
         return list(connection.execute(query))
+
+
+def _expired(moment: dt.datetime) -> list[Any]:
+    """Per table, the rows of days past the aggregates' period at ``moment``."""
+    cutoff = registry.get().retention[RETENTION].cutoff(moment).date()
+    return [(table, table.c.day < cutoff) for table in (analytics_daily, analytics_sources)]
+
+
+def due(moment: dt.datetime) -> int:
+    """How many aggregate rows the purge would delete at ``moment``."""
+    with storage.reading() as connection:
+        return sum(
+            int(connection.scalar(select(func.count()).select_from(table).where(old)) or 0)
+            for table, old in _expired(moment)
+        )
+
+
+def purge(moment: dt.datetime) -> int:
+    """Delete the aggregates past their period, and the salts and visitors' keys of the days
+    before ``moment``'s (left over when no event came since); how many aggregate rows went."""
+    with storage.transaction() as connection:
+        deleted = sum(
+            int(connection.execute(delete(table).where(old)).rowcount)
+            for table, old in _expired(moment)
+        )
+        visitors.forget_before(connection, moment.astimezone(dt.UTC).date())
+    return deleted

@@ -25,6 +25,7 @@ from werkzeug.exceptions import UnsupportedMediaType
 from consent_api.analytics import aggregates, limit, paths, visitors
 from consent_api.analytics.aggregates import CONVERSION
 from consent_api.exc import ValidationFailed
+from consent_api.retention import purge
 from consent_api.web import errors, openapi
 from consent_api.web.openapi import ErrorBody
 
@@ -144,5 +145,6 @@ def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = paths.site_paths(app.config["SITE_DIR"])
     visitors.init_app(app)
     limit.init_app(app)
+    purge.register(app, aggregates.RETENTION, purge.Step(aggregates.due, aggregates.purge))
     app.register_blueprint(bp)
     app.extensions.setdefault(openapi.EXTENSION, []).append(_refine_document)
