@@ -28,7 +28,7 @@ def add(connection: Connection, table: Table, key: Mapping[str, Any], **amounts:
 
 def insert_new(connection: Connection, table: Table, values: Mapping[str, Any]) -> bool:
     """Insert ``values`` unless a row with the same primary key exists; whether it was new."""
-    result = connection.execute(
-        _insert(connection, table).values(**values).on_conflict_do_nothing()
-    )
-    return bool(result.rowcount)
+    # RETURNING, not the row count: psycopg reports -1 for an INSERT ... ON CONFLICT.
+    statement = _insert(connection, table).values(**values).on_conflict_do_nothing()
+    first = next(iter(table.primary_key.columns))
+    return connection.execute(statement.returning(first)).first() is not None
