@@ -32,7 +32,8 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     cells = [[str(cell) for cell in row] for row in [headers, *rows]]
     widths = [max(len(row[index]) for row in cells) for index in range(len(headers))]
     lines = [
-        "  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells
+        ("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))).rstrip()
+        for row in cells
     ]
     lines.insert(1, "  " + "  ".join("-" * width for width in widths))
     return lines
