@@ -16,6 +16,7 @@ from types import ModuleType
 
 from . import (
     report,
+    service_events,
     service_memory,
     service_purge,
     service_throughput,
@@ -31,6 +32,7 @@ BENCHMARKS: list[ModuleType] = [
     service_throughput,
     service_memory,
     service_purge,
+    service_events,
 ]
 
 

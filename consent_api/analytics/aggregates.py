@@ -40,28 +40,29 @@ class Event:
     viewport: str = ""
 
 
-def _count_once(
-    connection: Connection, day: dt.date, visitor: bytes, event: str, path: str
-) -> None:
-    first = upsert.insert_new(
-        connection, analytics_seen, {"day": day, "key": visitors.key(visitor, f"{event} {path}")}
-    )
-    key = {"day": day, "path": path, "event": event}
-    upsert.add(connection, analytics_daily, key, events=1, visitors=int(first))
-
-
 def count(event: Event, day: dt.date, visitor: bytes) -> None:
     """Add ``event`` to the counters of ``day``; returns once durably committed."""
+    page = {"day": day, "key": visitors.key(visitor, f"{event.name} {event.path}")}
+    site = {"day": day, "key": visitors.key(visitor, f"{PAGEVIEW} {SITE}")}
+    pageview = event.name == PAGEVIEW
+    sources = [
+        {"day": day, "dimension": dimension, "value": value, "views": 1}
+        for dimension, value in ((VIEWPORT, event.viewport), (REFERRER, event.referrer))
+        if value and pageview
+    ]
 
     def work(connection: Connection) -> None:
-        _count_once(connection, day, visitor, event.name, event.path)
-        if event.name != PAGEVIEW:
-            return
-        _count_once(connection, day, visitor, PAGEVIEW, SITE)
-        for dimension, value in ((REFERRER, event.referrer), (VIEWPORT, event.viewport)):
-            if value:
-                key = {"day": day, "dimension": dimension, "value": value}
-                upsert.add(connection, analytics_sources, key, views=1)
+        new = upsert.write(connection, analytics_seen, [site, page] if pageview else [page])
+        counters = [
+            {"day": day, "path": SITE, "event": PAGEVIEW, "events": 1, "visitors": 0},
+            {"day": day, "path": event.path, "event": event.name, "events": 1, "visitors": 0},
+        ]
+        counters[0]["visitors"] = int(site["key"] in new)
+        counters[1]["visitors"] = int(page["key"] in new)
+        # The whole site's row first: every page view's transaction writes it (module doc).
+        upsert.write(connection, analytics_daily, counters if pageview else counters[1:])
+        if sources:
+            upsert.write(connection, analytics_sources, sources)
 
     storage.write(work)
 

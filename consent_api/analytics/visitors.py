@@ -53,7 +53,7 @@ def forget_before(connection: Connection, day: dt.date) -> int:
 
 def _start_day(connection: Connection, day: dt.date) -> None:
     # Whichever instance comes first makes the salt; the others' inserts change nothing.
-    upsert.insert_new(connection, analytics_salts, {"day": day, "salt": secrets.token_hex(32)})
+    upsert.write(connection, analytics_salts, [{"day": day, "salt": secrets.token_hex(32)}])
     forget_before(connection, day)
 
 
