@@ -40,31 +40,74 @@ class Event:
     viewport: str = ""
 
 
-def count(event: Event, day: dt.date, visitor: bytes) -> None:
-    """Add ``event`` to the counters of ``day``; returns once durably committed."""
-    page = {"day": day, "key": visitors.key(visitor, f"{event.name} {event.path}")}
-    site = {"day": day, "key": visitors.key(visitor, f"{PAGEVIEW} {SITE}")}
-    pageview = event.name == PAGEVIEW
-    sources = [
-        {"day": day, "dimension": dimension, "value": value, "views": 1}
-        for dimension, value in ((VIEWPORT, event.viewport), (REFERRER, event.referrer))
-        if value and pageview
+@dataclass(frozen=True)
+class _Counted:
+    """An event on its way to the counters, with the visitor's keys for its page and site."""
+
+    event: Event
+    day: dt.date
+    page_key: str
+    site_key: str
+
+
+#: Rows per statement: well within both databases' limits on bound parameters.
+CHUNK = 200
+
+
+def _chunks(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    return [rows[start : start + CHUNK] for start in range(0, len(rows), CHUNK)]
+
+
+def _flush(connection: Connection, batch: list[_Counted]) -> None:
+    """Add a batch of events to the counters: one statement per table (``storage.merge``)."""
+    keys = {(c.day, c.page_key) for c in batch} | {
+        (c.day, c.site_key) for c in batch if c.event.name == PAGEVIEW
+    }
+    seen = [{"day": day, "key": key} for day, key in sorted(keys)]
+    new: set[str] = set()
+    for rows in _chunks(seen):
+        new |= upsert.write(connection, analytics_seen, rows)
+    counters: dict[tuple[dt.date, str, str], list[int]] = {}
+    sources: dict[tuple[dt.date, str, str], int] = {}
+
+    def add(day: dt.date, path: str, name: str, key: str) -> None:
+        counter = counters.setdefault((day, path, name), [0, 0])
+        counter[0] += 1
+        if key in new:  # a new visitor for this row, credited once
+            counter[1] += 1
+            new.discard(key)
+
+    for c in batch:
+        if c.event.name == PAGEVIEW:
+            add(c.day, SITE, PAGEVIEW, c.site_key)
+            for dimension, value in ((VIEWPORT, c.event.viewport), (REFERRER, c.event.referrer)):
+                if value:
+                    sources[(c.day, dimension, value)] = (
+                        sources.get((c.day, dimension, value), 0) + 1
+                    )
+        add(c.day, c.event.path, c.event.name, c.page_key)
+    # Sorted, so the whole site's row ("") comes first: every page view's transaction writes
+    # it, and on PostgreSQL transactions then wait for each other there instead of deadlocking.
+    daily_rows = [
+        {"day": day, "path": path, "event": name, "events": n, "visitors": v}
+        for (day, path, name), (n, v) in sorted(counters.items())
     ]
+    for rows in _chunks(daily_rows):
+        upsert.write(connection, analytics_daily, rows)
+    source_rows = [
+        {"day": day, "dimension": dimension, "value": value, "views": n}
+        for (day, dimension, value), n in sorted(sources.items())
+    ]
+    for rows in _chunks(source_rows):
+        upsert.write(connection, analytics_sources, rows)
 
-    def work(connection: Connection) -> None:
-        new = upsert.write(connection, analytics_seen, [site, page] if pageview else [page])
-        counters = [
-            {"day": day, "path": SITE, "event": PAGEVIEW, "events": 1, "visitors": 0},
-            {"day": day, "path": event.path, "event": event.name, "events": 1, "visitors": 0},
-        ]
-        counters[0]["visitors"] = int(site["key"] in new)
-        counters[1]["visitors"] = int(page["key"] in new)
-        # The whole site's row first: every page view's transaction writes it (module doc).
-        upsert.write(connection, analytics_daily, counters if pageview else counters[1:])
-        if sources:
-            upsert.write(connection, analytics_sources, sources)
 
-    storage.write(work)
+def count(event: Event, day: dt.date, visitor: bytes) -> None:
+    """Add ``event`` to the counters of ``day``; returns once durably committed. Concurrent
+    events share one transaction and one upsert per table (``storage.merge``)."""
+    page_key = visitors.key(visitor, f"{event.name} {event.path}")
+    site_key = visitors.key(visitor, f"{PAGEVIEW} {SITE}")
+    storage.merge(_flush, _Counted(event, day, page_key, site_key))
 
 
 def _between(table: Any, since: dt.date | None, until: dt.date | None) -> list[Any]:

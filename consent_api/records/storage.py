@@ -151,10 +151,12 @@ def _unavailable_on_error() -> Iterator[None]:
 
 @dataclass
 class _Write(Generic[T]):
-    """One writer's part of a batch: ``work`` to run, or ``rows`` to insert with the others'."""
+    """One writer's part of a batch: ``work`` to run, ``rows`` to insert with the others', or
+    a ``merged`` value handed to its function with the other writers' values for it."""
 
     work: Callable[[Connection], T] | None = None
     rows: tuple[Table, dict[str, Any]] | None = None
+    merged: tuple[Callable[[Connection, list[Any]], None], Any] | None = None
     done: bool = False
     result: Any = None
     error: BaseException | None = None
@@ -181,6 +183,9 @@ class GroupCommit:
 
     def insert(self, table: Table, values: dict[str, Any]) -> None:
         self._join(_Write(rows=(table, values)))
+
+    def merge(self, flush: Callable[[Connection, list[Any]], None], value: Any) -> None:
+        self._join(_Write(merged=(flush, value)))
 
     def _join(self, item: _Write[Any]) -> Any:
         with self._lock:
@@ -224,9 +229,12 @@ class GroupCommit:
         batches; a connection the database dropped (a restart) is replaced and the batch, which
         did not commit, runs once more on the new one."""
         rows: dict[Table, list[dict[str, Any]]] = {}
+        merged: dict[Callable[[Connection, list[Any]], None], list[Any]] = {}
         for item in batch:
             if item.rows is not None:
                 rows.setdefault(item.rows[0], []).append(item.rows[1])
+            if item.merged is not None:
+                merged.setdefault(item.merged[0], []).append(item.merged[1])
         for attempt in (1, 2):
             if self._connection is None:
                 connection = self.engine.connect().execution_options(sqlite_immediate=True)
@@ -235,6 +243,8 @@ class GroupCommit:
                 with self.writer.held(), self._connection.begin():
                     for table, values in rows.items():
                         self._connection.execute(table.insert(), values)
+                    for flush, values in merged.items():
+                        flush(self._connection, values)
                     return [item.work(self._connection) if item.work else None for item in batch]
             except BaseException as failure:
                 self._connection.close()
@@ -304,6 +314,15 @@ def insert(table: Table, values: dict[str, Any]) -> None:
     storage: Storage = current_app.extensions[EXTENSION]
     with _unavailable_on_error():
         storage.group.insert(table, values)
+
+
+def merge(flush: Callable[[Connection, list[Any]], None], value: Any) -> None:
+    """Hand ``value`` to ``flush`` together with the values that the other writers of the batch
+    give the same ``flush``, in one call inside the batch's transaction; return once durably
+    committed. For counters: a batch of events becomes one upsert per table, not one each."""
+    storage: Storage = current_app.extensions[EXTENSION]
+    with _unavailable_on_error():
+        storage.group.merge(flush, value)
 
 
 @contextmanager
