@@ -134,10 +134,15 @@ def record_event() -> Response:
 
 
 def _refine_document(spec: dict[str, Any]) -> None:
-    """Name the site's pages in the document: exactly the paths accepted."""
+    """Name the site's pages in the document: exactly the paths accepted; and the body as
+    ``navigator.sendBeacon`` sends a string, text/plain, beside JSON."""
+    content = spec["paths"]["/api/events"]["post"]["requestBody"]["content"]
+    content["text/plain"] = content["application/json"]
+    pages = sorted(current_app.extensions[EXTENSION])
     for schema in spec["components"]["schemas"].values():
-        if schema.get("title") == EventRequest.model_config.get("title"):
-            schema["properties"]["path"]["enum"] = sorted(current_app.extensions[EXTENSION])
+        # Without a built site no path is accepted; an empty enum is no valid schema.
+        if schema.get("title") == EventRequest.model_config.get("title") and pages:
+            schema["properties"]["path"]["enum"] = pages
 
 
 def init_app(app: Flask) -> None:
