@@ -16,6 +16,7 @@ from types import ModuleType
 
 from . import (
     report,
+    service_events,
     service_memory,
     service_purge,
     service_servers,
@@ -33,6 +34,7 @@ BENCHMARKS: list[ModuleType] = [
     service_servers,
     service_memory,
     service_purge,
+    service_events,
 ]
 
 

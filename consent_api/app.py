@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 
 from consent_api import config, consent
+from consent_api.analytics import events as analytics
 from consent_api.inquiries import deliveries, ratelimit
 from consent_api.inquiries import pages as form_pages
 from consent_api.inquiries import views as inquiries
@@ -43,6 +44,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     deliveries.init_app(app)
     form_pages.init_app(app)
     retention.init_app(app)
+    analytics.init_app(app)
     app.register_blueprint(openapi.bp)
     security.init_app(app)
     static_site.init_app(app)

@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, routes_command, shell_command
 
 from consent_api import create_app, serve
+from consent_api.analytics import report as analytics_report
 from consent_api.exc import ConfigError, ConsentApiError, NotFound
 from consent_api.inquiries import export as inquiry_export
 from consent_api.outbox import cli as outbox
@@ -121,6 +122,7 @@ cli.add_command(retention.release_command)
 cli.add_command(rights.export_command)
 cli.add_command(rights.erase_command)
 cli.add_command(rights.requests_command)
+cli.add_command(analytics_report.report_command)
 
 
 def main() -> None:

@@ -56,6 +56,9 @@ DEFAULTS: dict[str, Any] = {
     "INQUIRY_RATE_LIMIT": "5 per minute;30 per hour",
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_KEY_PREFIX": "consent_api",
+    # Analytics events per visitor (counted by the day's visitor hash, never the address), in
+    # the same storage; a page view or a form sent is one event.
+    "EVENTS_RATE_LIMIT": "120 per minute;2000 per hour",
     # If the rate limit's storage fails, accept the inquiry: a lead is worth more than a count.
     "RATELIMIT_SWALLOW_ERRORS": True,
     # Sales notifications: with SMTP_HOST set, every inquiry queues an email to SALES_EMAIL.

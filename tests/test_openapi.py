@@ -39,6 +39,7 @@ def test_document_describes_every_endpoint_and_its_errors(document: dict[str, An
         "/api/contact",
         "/api/demo",
         "/api/form-token",
+        "/api/events",
     }
     post = paths["/api/consent"]["post"]
     assert {"201", "400", "413", "415", "429", "503"} <= set(post["responses"])
@@ -65,3 +66,15 @@ def test_consent_request_schema_is_the_models_with_the_sites_categories(
     assert choices["properties"]["necessary"] == {"const": True}
     assert choices["additionalProperties"] is False
     assert schema["properties"]["policy_version"]["enum"] == ["2026-03-24"]
+
+
+def test_the_events_endpoint_names_the_built_pages_and_takes_what_sendbeacon_sends(
+    document: dict[str, Any],
+) -> None:
+    body = document["paths"]["/api/events"]["post"]["requestBody"]["content"]
+    assert {"application/json", "text/plain"} <= set(body)
+    event = schema_titled(document, "AnalyticsEvent")
+    assert {"/", "/demo/", "/contact/", "/legal/cookies/"} <= set(
+        event["properties"]["path"]["enum"]
+    )
+    assert "/wp-admin/" not in event["properties"]["path"]["enum"]

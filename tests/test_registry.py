@@ -17,7 +17,7 @@ def test_real_site_declares_analytics_and_a_period_per_kind() -> None:
     reg = registry.load(ROOT / "mkdocs.yml")
     assert "analytics" in reg.categories
     assert registry.NECESSARY not in reg.categories
-    assert set(reg.retention) == {"consent", "contact", "demo"}
+    assert set(reg.retention) == {"consent", "contact", "demo", "analytics"}
     assert "2026-03-24" in reg.version_ids
 
 
@@ -33,7 +33,7 @@ def write_site(tmp_path: Path, extra: dict[str, object]) -> Path:
     return config
 
 
-RETENTION = {kind: {"days": 30} for kind in registry.RECORD_KINDS}
+RETENTION = {kind: {"days": 30} for kind in registry.RETAINED}
 
 
 def test_banner_fingerprint_changes_with_banner_text(tmp_path: Path) -> None:

@@ -65,7 +65,7 @@ def test_records_vanish_at_their_period_and_the_purge_deletes_them(app: Flask) -
         with pytest.raises(NotFound):
             records.get(contact.public_id)
         assert contact.public_id in stored_ids(app)
-        assert retention.purge() == {"consent": 0, "contact": 1, "demo": 0}
+        assert retention.purge() == {"consent": 0, "contact": 1, "demo": 0, "analytics": 0}
     assert stored_ids(app) == {kept.public_id}
 
 
@@ -86,7 +86,7 @@ def test_held_inquiries_survive_the_purge_and_released_ones_go(
         invoke(runner, "release", first.public_id)
         with pytest.raises(NotFound):
             records.get(first.public_id)
-        assert retention.purge() == {"consent": 0, "contact": 1, "demo": 0}
+        assert retention.purge() == {"consent": 0, "contact": 1, "demo": 0, "analytics": 0}
     assert stored_ids(app) == {second.public_id}
     assert other.public_id not in stored_ids(app)
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
@@ -160,3 +161,50 @@ used_form_tokens = Table(
     Column("token_id", String(32), primary_key=True),
     Column("expires_at", UTCDateTime, nullable=False, index=True),
 )
+
+
+# --- Analytics (migration 7): four tables of their own; nothing above changes. -----------------
+# Only counters per day are kept for the retention period. The salt and the visitors' keys of the
+# current day exist to count each visitor once that day, and are deleted when the day is over.
+
+#: Events per day, path and event name ("pageview", "conversion"), and how many different
+#: visitors sent them that day. The path "" holds the whole site's page views and visitors.
+analytics_daily = Table(
+    "analytics_daily",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("path", String(512), primary_key=True),
+    Column("event", String(16), primary_key=True),
+    Column("events", Integer, nullable=False),
+    Column("visitors", Integer, nullable=False),
+)
+
+#: Page views per day by one property of the view: "referrer" (the referring site's host name,
+#: nothing more) or "viewport" (a size class: small, medium, large).
+analytics_sources = Table(
+    "analytics_sources",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("dimension", String(16), primary_key=True),
+    Column("value", String(253), primary_key=True),
+    Column("views", Integer, nullable=False),
+)
+
+#: The day's random salt, shared by every instance; a new day's first event deletes the others.
+analytics_salts = Table(
+    "analytics_salts",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("salt", String(64), nullable=False),
+)
+
+#: Keys of the visitors already counted today, per path: an HMAC, under the day's salt, of the
+#: site, the client's address and the path. Deleted with the salt, so days cannot be linked.
+analytics_seen = Table(
+    "analytics_seen",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("key", String(32), primary_key=True),
+)
+
+ANALYTICS_TABLES = [analytics_daily, analytics_sources, analytics_salts, analytics_seen]

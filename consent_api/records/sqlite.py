@@ -104,7 +104,8 @@ class PreparedInsert:
 
 @dataclass(eq=False)
 class _Write:
-    """One writer's part of a batch: ``work`` to run, or a ``row`` to insert with the others'.
+    """One writer's part of a batch: ``work`` to run, a ``row`` to insert with the others', or
+    a ``merged`` value handed to its function with the other writers' values for it.
 
     ``wake`` is held from the start; the thread that ends the writer's wait lets go of it once,
     when the write is done or when the writer is to lead the next batch.
@@ -114,6 +115,7 @@ class _Write:
     #: The context the writer called from (its own app and request), which ``work`` runs in.
     context: contextvars.Context | None = None
     row: tuple[Table, Mapping[str, Any]] | None = None
+    merged: tuple[Callable[[Connection, list[Any]], None], Any] | None = None
     done: bool = False
     result: Any = None
     error: BaseException | None = None
@@ -153,6 +155,10 @@ class GroupCommit:
     def insert(self, table: Table, values: Mapping[str, Any]) -> None:
         """Return once ``values`` is committed as a row of ``table``; ``BatchFailed`` if not."""
         self._join(_Write(row=(table, values)))
+
+    def merge(self, flush: Callable[[Connection, list[Any]], None], value: Any) -> None:
+        """Return once ``flush`` has had ``value``, with the batch's others, and committed."""
+        self._join(_Write(merged=(flush, value)))
 
     def _join(self, item: _Write) -> Any:
         with self._lock:
@@ -212,15 +218,20 @@ class GroupCommit:
     def _transaction(self, connection: Connection, batch: list[_Write]) -> list[Any]:
         """Run the batch in one transaction: its rows first, then each writer's work."""
         rows: dict[tuple[Table, tuple[str, ...]], list[Mapping[str, Any]]] = {}
+        merged: dict[Callable[[Connection, list[Any]], None], list[Any]] = {}
         for item in batch:
             if item.row is not None:
                 table, values = item.row
                 rows.setdefault((table, tuple(values)), []).append(values)
+            if item.merged is not None:
+                merged.setdefault(item.merged[0], []).append(item.merged[1])
         try:
             with connection.begin():
                 driver = connection.connection.driver_connection
                 for key, table_rows in rows.items():
                     self._prepared(*key).run(driver, table_rows)
+                for flush, given in merged.items():
+                    flush(connection, given)
                 return [
                     item.context.run(item.work, connection) if item.work and item.context else None
                     for item in batch
@@ -245,53 +256,3 @@ class GroupCommit:
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
-
-
-#: ``scrub`` gives free pages back to the file system once they are this share of the file, and
-#: at least this many. Free pages hold no data (secure_delete zeroes them) and new records reuse
-#: them: giving them back is for the space after a pile-up (a shortened period, a long outage).
-VACUUM_FREE_SHARE = 0.25
-VACUUM_MIN_FREE_PAGES = 256
-#: Free pages given back per step of an incremental vacuum: each step is one short write, so a
-#: writer waits for one step (a few milliseconds), never for the whole file.
-VACUUM_STEP_PAGES = 1024
-#: SQLite's ``auto_vacuum`` mode 2: free pages stay in the file until ``incremental_vacuum``.
-INCREMENTAL = 2
-
-
-def scrub(engine: Engine, writer: WriteLock, *, full_vacuum: bool = False) -> str:
-    """After a deletion, make the deleted bytes leave the files; returns what it did (see
-    ``storage.scrub``)."""
-    done = []
-    # The driver connection in autocommit: VACUUM and checkpoints cannot run in a transaction.
-    connection = engine.raw_connection()
-    try:
-        cursor = connection.cursor()
-
-        def pragma(statement: str) -> Any:
-            return cursor.execute(f"PRAGMA {statement}").fetchall()
-
-        free = pragma("freelist_count")[0][0]
-        pages = pragma("page_count")[0][0]
-        pile_up = free >= max(VACUUM_MIN_FREE_PAGES, pages * VACUUM_FREE_SHARE)
-        incremental = pragma("auto_vacuum")[0][0] == INCREMENTAL
-        if full_vacuum or (pile_up and not incremental):
-            # Writers queue behind the vacuum, as behind any write.
-            with writer.held():
-                cursor.execute("VACUUM")
-            done.append(f"vacuumed ({free} of {pages} pages were free)")
-        elif pile_up:
-            steps = 0
-            while pragma("freelist_count")[0][0] > 0 and steps * VACUUM_STEP_PAGES <= free:
-                with writer.held():
-                    # executescript steps the pragma to its end (execute stops after one
-                    # page: the pragma returns no rows, and the driver steps once).
-                    cursor.executescript(f"PRAGMA incremental_vacuum({VACUUM_STEP_PAGES});")
-                steps += 1
-            done.append(f"gave {free} free pages of {pages} back in {steps} steps")
-        with writer.held():
-            busy, _, _ = pragma("wal_checkpoint(TRUNCATE)")[0]
-        done.append("WAL busy, checkpoint incomplete" if busy else "WAL checkpointed")
-    finally:
-        connection.close()
-    return ", ".join(done)

@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from consent_api import background
 from consent_api.exc import StorageUnavailable, described
-from consent_api.records import schema, sqlite
+from consent_api.records import files, schema
 from consent_api.records.sqlite import BatchFailed, GroupCommit, WriteLock
 
 EXTENSION = "consent_api.records.storage"
@@ -45,7 +45,7 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # Incremental: the purge gives free pages back in short steps instead of one long VACUUM.
     # Set only when it differs: setting it writes the file's header, which takes the write lock.
     cursor = dbapi_connection.cursor()
-    if cursor.execute("PRAGMA auto_vacuum").fetchone()[0] != sqlite.INCREMENTAL:
+    if cursor.execute("PRAGMA auto_vacuum").fetchone()[0] != files.INCREMENTAL:
         cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
     for pragma in (
         "journal_mode=WAL",
@@ -205,6 +205,19 @@ def insert(table: Table, values: dict[str, Any]) -> None:
             )
 
 
+def merge(flush: Callable[[Connection, list[Any]], None], value: Any) -> None:
+    """Hand ``value`` to ``flush`` together with the values that the other writers of the batch
+    give the same ``flush``, in one call inside the batch's transaction; return once durably
+    committed. For counters: a batch of events becomes one upsert per table, not one each."""
+    storage: Storage = current_app.extensions[EXTENSION]
+    with _unavailable_on_error():
+        if storage.group is not None:
+            storage.group.merge(flush, value)
+            return
+        with storage.engine.begin() as connection:
+            flush(connection, [value])
+
+
 @contextmanager
 def transaction() -> Iterator[Connection]:
     """A write transaction of its own, for work that must not share one (migrations, purges)."""
@@ -236,7 +249,7 @@ def scrub(*, full_vacuum: bool = False) -> str:
     if storage.engine.dialect.name != "sqlite":
         return "nothing to do on PostgreSQL"
     with _unavailable_on_error():
-        return sqlite.scrub(storage.engine, storage.writer, full_vacuum=full_vacuum)
+        return files.scrub(storage.engine, storage.writer, full_vacuum=full_vacuum)
 
 
 def checkpoint() -> str:
@@ -251,14 +264,7 @@ def checkpoint() -> str:
     if engine.dialect.name != "sqlite":
         return "nothing to do on PostgreSQL"
     with _unavailable_on_error():
-        connection = engine.raw_connection()
-        try:
-            busy, logged, copied = (
-                connection.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-            )
-        finally:
-            connection.close()
-    return f"checkpointed {copied} of {logged} WAL pages" + (" (busy)" if busy else "")
+        return files.checkpoint(engine)
 
 
 #: ``app.extensions`` key: what the checkpoint job last failed with, while it keeps failing.
@@ -271,12 +277,7 @@ def _checkpoint_in_background() -> None:
     # the job retries quietly, and the writes that fail meanwhile answer 503.
     failing = current_app.extensions.get(_CHECKPOINT_FAILING)
     try:
-        engine = get_engine()
-        connection = engine.raw_connection()
-        try:
-            connection.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        finally:
-            connection.close()
+        files.checkpoint(get_engine())
     except (SQLAlchemyError, OSError, sqlite3.Error) as error:  # sqlite3: the raw connection's
         condition = described(error)
         if condition != failing:

@@ -13,6 +13,8 @@ import datetime as dt
 import json
 import logging
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -37,6 +39,30 @@ PAUSE_SECONDS = 0.002
 HOLDABLE = INQUIRY_KINDS
 
 
+#: What else the purge deletes, beside records: ``{name: Step}``, added by ``register``.
+STEPS = "consent_api.retention.purge.steps"
+
+
+@dataclass(frozen=True)
+class Step:
+    """Another kind of stored data with a period of its own (the analytics aggregates): how
+    much of it is due at a moment, and deleting that; each returns a count of rows."""
+
+    due: Callable[[dt.datetime], int]
+    delete: Callable[[dt.datetime], int]
+
+
+def register(app: Flask, name: str, step: Step) -> None:
+    """Have the purge (and its dry run) also delete what ``step`` finds due, counted as
+    ``name``: the package that owns the data says what is due, the purge runs it."""
+    app.extensions.setdefault(STEPS, {})[name] = step
+
+
+def _steps() -> dict[str, Step]:
+    steps: dict[str, Step] = current_app.extensions.get(STEPS, {})
+    return steps
+
+
 def init_app(app: Flask) -> None:
     size = app.config["PURGE_BATCH_SIZE"]
     if not isinstance(size, int) or size < 1:
@@ -48,10 +74,11 @@ def due_counts(moment: dt.datetime | None = None) -> dict[str, int]:
     """How many records of each kind the purge would delete at ``moment`` (default: now)."""
     moment = moment or records.now()
     with storage.reading() as connection:
-        return {
+        counts = {
             kind: int(connection.scalar(select(func.count()).where(records.due(kind, moment))) or 0)
             for kind in RECORD_KINDS
         }
+    return counts | {name: step.due(moment) for name, step in _steps().items()}
 
 
 def due_ids(kind: str, moment: dt.datetime, size: int) -> Select[int]:
@@ -83,8 +110,8 @@ def _purge_batch(
 
 
 def purge(moment: dt.datetime | None = None) -> dict[str, int]:
-    """Delete every record due at ``moment`` (default: now), log the run and scrub the files;
-    returns how many records of each kind this run deleted.
+    """Delete every record due at ``moment`` (default: now), and what the registered steps find
+    due, log the run and scrub the files; returns how many of each kind this run deleted.
 
     The run's log row is written before the first deletion, kept up to date by every batch and
     completed (``finished_at``) at the end: a run killed midway shows as unfinished, with what
@@ -93,7 +120,7 @@ def purge(moment: dt.datetime | None = None) -> dict[str, int]:
     moment = moment or started
     size: int = current_app.config["PURGE_BATCH_SIZE"]
     sqlite = storage.get_engine().dialect.name == "sqlite"
-    deleted = dict.fromkeys(RECORD_KINDS, 0)
+    deleted: dict[str, int] = dict.fromkeys(RECORD_KINDS, 0)
     with storage.transaction() as connection:
         run = connection.execute(
             purge_log.insert().returning(purge_log.c.id),
@@ -111,6 +138,8 @@ def purge(moment: dt.datetime | None = None) -> dict[str, int]:
                 # and a moment's pause lets the ones that queued during the batch go first.
                 storage.checkpoint()
                 time.sleep(PAUSE_SECONDS)
+    for name, step in _steps().items():
+        deleted[name] = step.delete(moment)
     with storage.transaction() as connection:
         connection.execute(
             purge_log.update()

@@ -35,6 +35,10 @@ CONSENT = "consent"
 INQUIRY_KINDS = tuple(FORMS)
 #: The record kinds the service stores; each has a retention period.
 RECORD_KINDS = (CONSENT, *INQUIRY_KINDS)
+#: What else has a retention period: the analytics aggregates (daily counters, no records).
+AGGREGATE_KINDS = ("analytics",)
+#: Every row of ``extra.retention``, in the order the published schedule lists them.
+RETAINED = RECORD_KINDS + AGGREGATE_KINDS
 
 
 class Loader(yaml.SafeLoader):
@@ -101,7 +105,7 @@ def read_retention(extra: Mapping[str, Any], config_path: Path) -> dict[str, Ret
     """The retention periods declared under ``extra.retention``; raises ``ConfigError``."""
     declared = extra.get("retention") or {}
     periods: dict[str, Retention] = {}
-    for kind in RECORD_KINDS:
+    for kind in RETAINED:
         entry = declared.get(kind)
         if not isinstance(entry, dict) or not isinstance(entry.get("days"), int):
             raise ConfigError(f"{config_path}: extra.retention.{kind}.days must be a whole number")

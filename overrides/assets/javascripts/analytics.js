@@ -1,21 +1,52 @@
-// Example gated "analytics" script: first-party cookies only (a random ID and a page count).
+// First-party analytics, run only once the visitor agrees (consent.js turns this inert script
+// on). It sets no cookie and stores nothing in the browser: it sends one page view per page
+// (path, referring site's host, viewport size class) and one conversion when an inquiry form is
+// sent, with navigator.sendBeacon. After a withdrawal on the page it sends nothing more.
 (() => {
-  const MAX_AGE = 60 * 60 * 24 * 182;
-  const cookie = (name) => document.cookie.match(new RegExp(`(?:^|; )${name}=([^;]*)`))?.[1];
-  const random = () => [...crypto.getRandomValues(new Uint8Array(8))]
-    .map((byte) => byte.toString(16).padStart(2, "0"))
-    .join("");
-  let on = true;
-  const set = (name, value) => {
-    if (on) document.cookie = `${name}=${value}; path=/; max-age=${MAX_AGE}; SameSite=Lax`;
+  const api = document.querySelector("script[data-api]")?.dataset.api ?? "/api";
+  let agreed = true;
+
+  // The banner's stored choice goes with each event: with Global Privacy Control on, the
+  // service stores an event only if the visitor's own choice agrees to analytics.
+  const stored = () => {
+    try {
+      return JSON.parse(localStorage.getItem("cc.consent"))?.choices?.analytics;
+    } catch {
+      return undefined;
+    }
   };
-  set("cc_analytics", cookie("cc_analytics") ?? random());
-  set("cc_analytics_views", Number(cookie("cc_analytics_views") ?? 0) + 1);
-  document.documentElement.dataset.analytics = "on";
-  // Withdrawn on this page: stop writing (consent.js deletes the cookies).
+
+  const referrer = () => {
+    try {
+      const host = new URL(document.referrer).hostname;
+      return host !== location.hostname && /^[a-z0-9.-]{1,253}$/.test(host) ? host : "";
+    } catch {
+      return "";
+    }
+  };
+
+  const width = window.innerWidth;
+  const viewport = width < 600 ? "small" : width < 1024 ? "medium" : "large";
+
+  // Fire and forget: a refused or failed event is dropped, and the page never notices.
+  const send = (event) => {
+    const analytics = stored();
+    if (!agreed || analytics === false || typeof navigator.sendBeacon !== "function") return;
+    const body = { ...event, path: location.pathname };
+    if (analytics === true) body.consent = { analytics };
+    try {
+      navigator.sendBeacon(`${api}/events`, JSON.stringify(body));
+    } catch {
+      // A browser that refuses the beacon loses this event only.
+    }
+  };
+
   document.addEventListener("cc:consent", (event) => {
-    if (event.detail.analytics) return;
-    on = false;
-    document.documentElement.dataset.analytics = "off";
+    agreed = event.detail.analytics === true;
+    document.documentElement.dataset.analytics = agreed ? "on" : "off";
   });
+  document.addEventListener("cc:inquiry-sent", () => send({ name: "conversion" }));
+
+  document.documentElement.dataset.analytics = "on";
+  send({ name: "pageview", referrer: referrer(), viewport });
 })();

@@ -47,6 +47,9 @@ for (const form of document.querySelectorAll("form[data-inquiry-form]")) {
       const body = await response.json();
       status.textContent = "";
       if (response.ok) {
+        // For the analytics script, if the visitor agreed to it: a form was sent.
+        const detail = { form: form.dataset.inquiryForm };
+        form.dispatchEvent(new CustomEvent("cc:inquiry-sent", { bubbles: true, detail }));
         const done = document.createElement("p");
         done.className = "cc-form__done";
         done.setAttribute("role", "status");
