@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import sqlalchemy as sa
 import time_machine
+from conftest import ONE_BACKEND
 from flask import Flask
 from flask.testing import FlaskClient
 from inquiry_support import CONTACT, post, token
@@ -165,6 +166,7 @@ def test_a_used_token_is_refused_by_another_instance(
     storage.dispose(other)
 
 
+@ONE_BACKEND
 @pytest.mark.parametrize(
     "forged",
     [
