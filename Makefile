@@ -11,6 +11,38 @@ export NO_MKDOCS_2_WARNING := 1
 
 .DEFAULT_GOAL := help
 .PHONY: help setup build run serve-docs test lint format fuzz lock audit bench clean
+.PHONY: system-test system-bench
+
+# The system packages beyond Python, as command=package: the browser tests drive Debian's
+# Chromium, the deployment tests start nginx and ask systemd-analyze about the units, and the
+# benchmarks load the service with wrk and run Lighthouse on Node.
+TEST_SYSTEM_PACKAGES := chromium=chromium nginx=nginx-light systemd-analyze=systemd
+BENCH_SYSTEM_PACKAGES := wrk=wrk node=nodejs npm=npm
+# Where those commands are looked for.
+SYSTEM_BIN_DIRS ?= /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin
+# As root the missing packages are installed with apt; otherwise make stops and says how.
+AS_ROOT ?= $(if $(filter 0,$(shell id -u)),yes)
+# APT_DRY_RUN=1 prints the apt-get commands instead of running them.
+APT_DRY_RUN ?=
+
+# $(call system_packages,command=package ...): install what is missing, or stop and say how.
+define system_packages
+	@missing=""; \
+	for pair in $(1); do \
+	  found=""; \
+	  for dir in $(SYSTEM_BIN_DIRS); do [ -x "$$dir/$${pair%%=*}" ] && found=yes; done; \
+	  [ -n "$$found" ] || missing="$$missing $${pair#*=}"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$(AS_ROOT)" != yes ]; then \
+	  echo "make: missing system packages:$$missing. Install them (as root) with:" >&2; \
+	  echo "  apt-get update && apt-get install -y$$missing" >&2; \
+	  exit 1; \
+	fi; \
+	run=$(if $(APT_DRY_RUN),echo); \
+	$$run apt-get update -qq && \
+	$$run env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing
+endef
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -56,7 +88,13 @@ format: setup ## Apply ruff's formatting and fixable lints
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint ## Run every test (browser tests need /usr/bin/chromium)
+system-test:
+	$(call system_packages,$(TEST_SYSTEM_PACKAGES))
+
+system-bench:
+	$(call system_packages,$(BENCH_SYSTEM_PACKAGES))
+
+test: system-test lint ## Run every test (installs Chromium, nginx, systemd-analyze as root)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 fuzz: setup ## Schemathesis against the OpenAPI document: thousands of cases per endpoint
@@ -81,7 +119,9 @@ $(BENCH_NODE): bench/package.json bench/package-lock.json
 	cd bench && npm ci --no-audit --no-fund
 	touch $@
 
-bench: setup $(BENCH_NODE) ## Run the benchmarks, write bench/results/report.md (BENCH_QUICK=1: smaller)
+$(BENCH_NODE): | system-bench
+
+bench: system-bench setup $(BENCH_NODE) ## Run the benchmarks, write bench/results/report.md (BENCH_QUICK=1: smaller)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean: ## Remove build output and caches (keeps instance/ data)

@@ -18,6 +18,7 @@ from consent_api.records import schema, storage
 from consent_api.records import store as records
 from consent_api.retention import purge as retention
 from consent_api.retention import rights
+from consent_api.web import deploy_headers
 
 
 class ServiceGroup(FlaskGroup):
@@ -45,6 +46,7 @@ cli.add_command(shell_command)
 cli.add_command(routes_command)
 cli.add_command(inquiry_export.cli)
 cli.add_command(outbox.cli)
+cli.add_command(deploy_headers.cli)
 
 
 @cli.command("serve")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,16 +52,31 @@ def mkdocs_build(config: Path, site_dir: Path) -> subprocess.CompletedProcess[st
     )
 
 
+@dataclass(frozen=True)
+class SiteBuild:
+    """The real site built once, and what ``mkdocs build --strict`` said while building it."""
+
+    site_dir: Path
+    result: subprocess.CompletedProcess[str]
+
+
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def site_build(tmp_path_factory: pytest.TempPathFactory) -> SiteBuild:
     """The real site, built once per test run as ``make build`` builds it: strict, then with
-    the gzip copies the servers send."""
+    the gzip copies the servers send. Tests only read it; a test that changes the site or its
+    configuration builds a copy of its own."""
     site_dir = tmp_path_factory.mktemp("site")
     result = mkdocs_build(ROOT / "mkdocs.yml", site_dir)
     assert result.returncode == 0, result.stderr
     compress = [sys.executable, "-m", "whitenoise.compress", "--quiet", "--no-brotli"]
     subprocess.run([*compress, str(site_dir)], check=True)
-    return site_dir
+    return SiteBuild(site_dir, result)
+
+
+@pytest.fixture(scope="session")
+def built_site(site_build: SiteBuild) -> Path:
+    """The folder of the real site built once per run (see ``site_build``)."""
+    return site_build.site_dir
 
 
 POSTGRES_DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -127,6 +146,11 @@ def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+#: For a table of bad-input cases that are refused before anything is stored, in a module that
+#: runs on every backend: the cases run on SQLite only, since no database takes part in them.
+ONE_BACKEND = pytest.mark.parametrize("backend_url", ["sqlite"], indirect=True)
+
+
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
     """SQLite unless a test module asks for every backend (see ``backend_url``)."""
@@ -145,8 +169,41 @@ def app_config(database_url: str, built_site: Path) -> dict[str, Any]:
     }
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite database as ``AUTO_MIGRATE`` leaves a new one, made once per run. Migrating
+    took most of an app's start, which nearly every test pays: ``app`` copies this instead."""
+    path = tmp_path_factory.mktemp("migrated") / "migrated.sqlite3"
+    storage.dispose(
+        create_app(
+            {
+                "TESTING": True,
+                "DATABASE_URL": f"sqlite:///{path}",
+                "AUTO_MIGRATE": True,
+                "SITE_DIR": "",
+                "SECRET_KEYS": ["template-key"],
+            }
+        )
+    )
+    # Everything into the one file, so that a copy of the file is the whole database.
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+def seed_sqlite(config: dict[str, Any], migrated: Path) -> None:
+    """A new SQLite database that would be migrated at start begins as a copy of ``migrated``."""
+    url = sa.make_url(config["DATABASE_URL"])
+    if not (config.get("AUTO_MIGRATE") and url.get_backend_name() == "sqlite" and url.database):
+        return
+    path = Path(url.database)
+    if not path.exists():
+        shutil.copyfile(migrated, path)
+
+
 @pytest.fixture
-def app(app_config: dict[str, Any]) -> Iterator[Flask]:
+def app(app_config: dict[str, Any], migrated_sqlite: Path) -> Iterator[Flask]:
+    seed_sqlite(app_config, migrated_sqlite)
     app = create_app(app_config)
     yield app
     # Closed before the PostgreSQL schema is dropped, which would otherwise wait for them.
@@ -188,6 +245,8 @@ __all__ = ["LiveServer", "free_port"]  # the live-server helpers, for the test m
 
 @pytest.fixture
 def live_server(tmp_path: Path, built_site: Path) -> Iterator[LiveServer]:
+    """A server of this test's own, with an empty database, for a test that stops it, reads
+    its output or counts what it stored; tests that only make requests share ``site_server``."""
     yield from serving(tmp_path, built_site)
 
 
@@ -216,8 +275,10 @@ def page(browser: Any) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def site_server(tmp_path_factory: pytest.TempPathFactory, built_site: Path) -> Iterator[LiveServer]:
-    """One real server for the banner's browser tests: each test has its own browser context
-    (its own storage and consent ID), so they can share a database and save a start each."""
+    """One real server for the whole run, for tests that only make requests: the banner's
+    browser tests (each with its own browser context, storage and consent ID), the CSP scan,
+    nginx in front of it. A test that stops it, reads its output, counts its rows or needs
+    other settings takes a ``live_server`` (or a ``LiveServer``) of its own."""
     yield from serving(tmp_path_factory.mktemp("site-server"), built_site)
 
 

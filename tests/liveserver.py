@@ -53,6 +53,12 @@ class ServerProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> None:
+        """Start the server and wait until it answers."""
+        self.launch()
+        self.wait_ready(timeout)
+
+    def launch(self) -> None:
+        """Start the server without waiting: several then start side by side (``wait_ready``)."""
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
@@ -63,6 +69,10 @@ class ServerProcess:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        """Wait until the launched server answers ``ready_path``."""
+        assert self.process is not None, "launch() first"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -75,6 +85,12 @@ class ServerProcess:
                 time.sleep(0.1)
         self.kill()
         raise RuntimeError(f"{self.argv[0]} did not answer in {timeout:.0f} s:\n{self.output()}")
+
+    def terminate(self) -> None:
+        """Ask the server to stop gracefully, without waiting: several then stop side by side
+        (``stop`` waits and returns the output)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
 
     def output(self) -> str:
         """Everything the server has written so far."""
@@ -109,7 +125,7 @@ class ServerProcess:
     def stop(self, timeout: float = 15.0) -> str:
         """SIGTERM, as systemd and Ctrl+C stop it; its whole output once it has exited."""
         if self.process is not None:
-            self.process.terminate()
+            self.terminate()
             try:
                 self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:

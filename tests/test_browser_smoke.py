@@ -9,11 +9,11 @@ from conftest import LiveServer
 
 
 def test_home_page_loads_with_title_and_only_local_requests(
-    live_server: LiveServer, page: Any
+    site_server: LiveServer, page: Any
 ) -> None:
     hosts: set[str] = set()
     page.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
-    page.goto(live_server.url + "/", wait_until="networkidle")
+    page.goto(site_server.url + "/", wait_until="networkidle")
     assert "CareCaller" in page.title()
     assert page.locator("h1").first.inner_text().startswith("Communications infrastructure")
-    assert hosts == {f"127.0.0.1:{live_server.port}"}
+    assert hosts == {f"127.0.0.1:{site_server.port}"}

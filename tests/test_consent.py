@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from conftest import ONE_BACKEND
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -241,6 +242,7 @@ BAD_INPUT = [
 ]
 
 
+@ONE_BACKEND
 @pytest.mark.parametrize(
     ("body", "status", "code", "field"),
     [pytest.param(*case[1:], id=case[0]) for case in BAD_INPUT],
@@ -254,6 +256,7 @@ def test_bad_input_is_rejected_with_its_field(
     assert field in response.json["error"]["fields"]
 
 
+@ONE_BACKEND
 @pytest.mark.parametrize(
     ("data", "content_type", "status", "code"),
     [

@@ -51,13 +51,13 @@ document.addEventListener("securitypolicyviolation", (event) => {
 
 
 def test_every_page_loads_without_a_csp_violation(
-    live_server: LiveServer, built_site: Path, page: Any
+    site_server: LiveServer, built_site: Path, page: Any
 ) -> None:
     page.add_init_script(VIOLATIONS)
     console: list[str] = []
     page.on("console", lambda message: console.append(message.text))
     for path in html_pages(built_site):
         url = "/" + str(path.relative_to(built_site)).removesuffix("index.html")
-        page.goto(live_server.url + url, wait_until="networkidle")
+        page.goto(site_server.url + url, wait_until="networkidle")
         assert page.evaluate("window.__cspViolations") == [], url
     assert [line for line in console if "Content Security Policy" in line] == []

@@ -67,6 +67,13 @@ def send(page: Any, kind: str) -> None:
     page.get_by_role("button", name=FORMS[kind].submit).press("Enter")
 
 
+def send_and_load(page: Any, kind: str) -> None:
+    """Send without JavaScript: the browser posts and loads the answer, which is waited for
+    (reading the page at once could find the old one, or none yet)."""
+    with page.expect_navigation():
+        send(page, kind)
+
+
 def required_messages(kind: str) -> dict[str, str]:
     return {field.name: field.missing for field in FORMS[kind].fields if field.required}
 
@@ -83,7 +90,7 @@ def test_form_without_javascript_shows_errors_keeps_input_and_thanks(
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(f"{server.url}/{kind}/")
-    send(page, kind)
+    send_and_load(page, kind)
     assert page.url == f"{server.url}/api/{kind}"  # the answer to the post, no query
     for name, message in required_messages(kind).items():
         assert error_of(page, kind, name) == message
@@ -91,7 +98,7 @@ def test_form_without_javascript_shows_errors_keeps_input_and_thanks(
     field, wrong, message = WRONG[kind]
     name = f"No-JS {kind} visitor"
     fill(page, kind, {**VALID[kind], "name": name, field: wrong})
-    send(page, kind)
+    send_and_load(page, kind)
     assert error_of(page, kind, field) == message
     assert error_of(page, kind, "name") == ""
     assert page.locator(f"#{kind}-name").input_value() == name
@@ -100,7 +107,7 @@ def test_form_without_javascript_shows_errors_keeps_input_and_thanks(
     assert name not in page.url
 
     page.locator(f"#{kind}-{field}").fill(VALID[kind][field])
-    send(page, kind)
+    send_and_load(page, kind)
     assert page.url == f"{server.url}/{FORMS[kind].thanks}"
     assert page.locator("h1").inner_text().startswith("Thank you")
     assert stored_names(server, kind).count(name) == 1
@@ -146,7 +153,7 @@ def test_privacy_request_without_javascript_shows_its_reference(
     page = context.new_page()
     page.goto(f"{server.url}/contact/")
     fill(page, "contact", {**VALID["contact"], "topic": "privacy"})
-    send(page, "contact")
+    send_and_load(page, "contact")
     assert "reference ID is" in page.locator(".cc-form__reference").inner_text()
     assert page.url == f"{server.url}/api/contact"  # the reference is in no URL
     context.close()

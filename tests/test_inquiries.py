@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 import time_machine
+from conftest import ONE_BACKEND
 from flask import Flask
 from flask.testing import FlaskClient
 from inquiry_support import CONTACT, post, token
@@ -169,6 +170,7 @@ def test_a_used_token_is_refused_by_another_instance(
     storage.dispose(other)
 
 
+@ONE_BACKEND
 @pytest.mark.parametrize(
     "forged",
     [

@@ -103,19 +103,24 @@ def cluster(
     }
     a, b = LiveServer(env), LiveServer(env)
     # Both start at once and both migrate: the migration lock lets exactly one do it.
-    a_started = b_started = False
     try:
-        a.start()
-        a_started = True
-        b.start()
-        b_started = True
+        a.launch()
+        b.launch()
+        a.wait_ready()
+        b.wait_ready()
         yield Cluster(a, b, env, postgres_schema_url, smtp, crm)
     finally:
-        for server, started in ((a, a_started), (b, b_started)):
-            if started:
-                server.stop()
+        stop_both(a, b)
         smtp.stop()
         crm.stop()
+
+
+def stop_both(a: LiveServer, b: LiveServer) -> None:
+    """Both shut down side by side; each finishes what it was delivering."""
+    a.terminate()
+    b.terminate()
+    a.stop()
+    b.stop()
 
 
 def inquiry(server: LiveServer) -> tuple[int, dict[str, Any]]:
@@ -155,10 +160,13 @@ def test_each_notification_is_sent_once_by_two_delivering_instances(cluster: Clu
         status, answer = inquiry(server)
         assert status == 201, answer
         references.append(answer["reference"])
+    # A row leaves the outbox once its message is accepted: when the outbox is empty, every
+    # notification has been sent; once both instances have stopped, nothing more can come.
     deadline = time.monotonic() + 30
-    while len(cluster.smtp.inbox.messages) < len(references) and time.monotonic() < deadline:
+    while outbox_rows(cluster.database_url) and time.monotonic() < deadline:
         time.sleep(0.1)
-    time.sleep(1.5)  # several more delivery rounds of both instances: nothing may come twice
+    assert outbox_rows(cluster.database_url) == 0
+    stop_both(cluster.a, cluster.b)
     sent = [message["Subject"] for message in cluster.smtp.inbox.messages]
     assert len(sent) == len(references)
     for reference in references:
@@ -168,6 +176,14 @@ def test_each_notification_is_sent_once_by_two_delivering_instances(cluster: Clu
     received = [r.event["data"]["reference"] for r in cluster.crm.received]
     assert sorted(received) == sorted(references)
     assert len({r.webhook_id for r in cluster.crm.received}) == len(references)
+
+
+def outbox_rows(database_url: str) -> int:
+    engine = sa.create_engine(database_url)
+    with engine.connect() as connection:
+        count = connection.scalar(sa.select(sa.func.count()).select_from(schema.outbox))
+    engine.dispose()
+    return int(count or 0)
 
 
 def test_purges_from_both_hosts_at_once_delete_each_expired_record_once(

@@ -12,12 +12,12 @@ import pytest
 from conftest import LiveServer
 
 
-def test_server_serves_site_and_api(live_server: LiveServer) -> None:
-    with urllib.request.urlopen(f"{live_server.url}/platform/") as response:
+def test_server_serves_site_and_api(site_server: LiveServer) -> None:
+    with urllib.request.urlopen(f"{site_server.url}/platform/") as response:
         assert response.status == 200
         assert "text/html" in response.headers["Content-Type"]
         assert b"Platform" in response.read()
-    with urllib.request.urlopen(f"{live_server.url}/api/health") as response:
+    with urllib.request.urlopen(f"{site_server.url}/api/health") as response:
         assert json.load(response) == {"status": "ok", "database": "ok"}
 
 

@@ -38,18 +38,29 @@ CSP_FILE = "csp.txt"
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 
+#: The headers every response gets, API or static: the one table, which nginx's snippet
+#: (``deploy/nginx/carecaller-headers.conf``, from ``consent-api deploy-headers``) copies.
+HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Permissions-Policy": PERMISSIONS_POLICY,
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+HSTS = "Strict-Transport-Security"
+
+
+def hsts_value(seconds: int) -> str:
+    """The ``Strict-Transport-Security`` value for a max-age of ``seconds``."""
+    return f"max-age={int(seconds)}"
+
+
 def base_headers(app: Flask) -> dict[str, str]:
     """Headers every response gets, API or static."""
-    headers = {
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "strict-origin-when-cross-origin",
-        "Permissions-Policy": PERMISSIONS_POLICY,
-        "X-Frame-Options": "DENY",
-        "Cross-Origin-Opener-Policy": "same-origin",
-    }
+    headers = dict(HEADERS)
     if app.config["HSTS_SECONDS"]:
         # Browsers ignore HSTS received over plain HTTP, so sending it always is harmless.
-        headers["Strict-Transport-Security"] = f"max-age={int(app.config['HSTS_SECONDS'])}"
+        headers[HSTS] = hsts_value(app.config["HSTS_SECONDS"])
     return headers
 
 
