@@ -85,7 +85,7 @@ def test_a_notification_queued_before_migration_5_is_delivered_after_it(
             )
         with storage.transaction() as connection:
             applied = schema.migrate(connection)
-        assert [migration.version for migration in applied] == [5]
+        assert [migration.version for migration in applied] == list(range(5, schema.LATEST + 1))
         columns = {c["name"] for c in sa.inspect(storage.get_engine()).get_columns("outbox")}
         assert columns == set(schema.outbox.c.keys())
         assert deliver.deliver() == deliver.Delivery(sent=1, failed=0)
