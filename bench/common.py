@@ -36,6 +36,8 @@ BIN = Path(sys.executable).parent
 QUICK = os.environ.get("BENCH_QUICK", "") not in {"", "0"}
 #: The server's settings for both sides of every service comparison (the deployment's 2 workers).
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+#: Where the service's rate limit is shared between its workers.
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 THREADS = int(os.environ.get("BENCH_THREADS", "4"))
 
 Result = dict[str, Any]
@@ -147,7 +149,10 @@ def service_server(name: str, env: Mapping[str, str], port: int | None = None) -
         "--threads",
         str(THREADS),
     ]
-    env = {"CONSENT_API_ENV": "development", **env}
+    # Several workers need a shared rate-limit store (serve refuses to count it apart in each):
+    # the machine's Redis (BENCH_REDIS_URL), as a deployment with several workers has it.
+    shared = {"CONSENT_API_RATELIMIT_STORAGE_URI": REDIS_URL} if WORKERS > 1 else {}
+    env = {"CONSENT_API_ENV": "development", **shared, **env}
     return Server(argv, env=env, ready_path="/api/health", port=port, log=server_log(name))
 
 
