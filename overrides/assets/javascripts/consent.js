@@ -1,13 +1,16 @@
 // The cookie banner: keeps the choice in this browser, runs the inert scripts of agreed categories,
 // deletes the cookies of the others, and posts every choice (queued while the service is down).
+// It is the one reader of the stored choice: other scripts ask for it with "cc:ask" and hear it,
+// and every change of it, as "cc:change". While open, the page reserves room for it.
 (() => {
   const script = document.currentScript;
   const root = document.getElementById("__consent");
   const form = document.forms.consent;
   if (!script || !root || !form) return;
 
-  const CHOICE = "cc.consent";
-  const PENDING = "cc.consent.pending";
+  // From the build (consent_api.site.registry), like the lifetime below.
+  const CHOICE = script.dataset.storageKey;
+  const PENDING = `${CHOICE}.pending`;
   const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.content ?? "";
   const api = script.dataset.api;
   const version = meta("policy-version");
@@ -16,6 +19,8 @@
   const gpc = navigator.globalPrivacyControl === true;
   const settings = document.getElementById("cc-consent-settings");
   const choose = form.querySelector("[data-cc-choose]");
+  const more = form.querySelector("[data-cc-more]");
+  const panel = root.querySelector(".md-consent__inner");
   const boxes = [...form.querySelectorAll("input[type=checkbox]")];
   let opener = null;
   let sending = false;
@@ -45,8 +50,16 @@
     return fresh ? choice : null;
   };
 
-  // The cookie notice (cookie-notice.js) shows the stored choice and follows its changes.
-  const changed = () => document.dispatchEvent(new Event("cc:change"));
+  // The cookie notice (cookie-notice.js) shows the choice and follows its changes; wherever the
+  // page says that an opt-out preference signal was honoured, it says so once a choice holds it.
+  const changed = () => {
+    const choice = current();
+    for (const said of document.querySelectorAll("[data-cc-gpc-honoured]")) {
+      said.hidden = !choice?.gpc;
+    }
+    const detail = choice && structuredClone(choice);
+    document.dispatchEvent(new CustomEvent("cc:change", { detail }));
+  };
 
   const glob = (text) =>
     new RegExp(`^${text.replace(/[.+?^$|()[\]{}\\]/g, "\\$&").replaceAll("*", ".*")}$`);
@@ -57,6 +70,17 @@
     }
   };
 
+  // Deletes the cookies of every optional category not agreed to, from its configured list.
+  function clean(choices) {
+    for (const box of boxes.filter((box) => !choices[box.name])) {
+      const patterns = box.dataset.cookies.split(" ").filter(Boolean).map(glob);
+      for (const cookie of document.cookie.split(";")) {
+        const name = cookie.split("=")[0].trim();
+        if (patterns.some((pattern) => pattern.test(name))) forget(name);
+      }
+    }
+  }
+
   function apply(choices) {
     for (const inert of document.querySelectorAll('script[type="text/plain"][data-category]')) {
       if (!choices[inert.dataset.category]) continue;
@@ -66,13 +90,7 @@
       }
       inert.replaceWith(live);
     }
-    for (const box of boxes.filter((box) => !choices[box.name])) {
-      const patterns = box.dataset.cookies.split(" ").filter(Boolean).map(glob);
-      for (const cookie of document.cookie.split(";")) {
-        const name = cookie.split("=")[0].trim();
-        if (patterns.some((pattern) => pattern.test(name))) forget(name);
-      }
-    }
+    clean(choices);
     document.dispatchEvent(new CustomEvent("cc:consent", { detail: { ...choices } }));
   }
 
@@ -140,6 +158,10 @@
     settings.hidden = !open;
     choose.setAttribute("aria-expanded", String(open));
   };
+  const unfold = (open) => {
+    root.classList.toggle("cc-consent--more", open);
+    more.setAttribute("aria-expanded", String(open));
+  };
 
   function show(manage, from = null) {
     const choice = current();
@@ -168,6 +190,7 @@
     if (!button) return;
     if (button.hasAttribute("data-cc-close")) close();
     else if (button === choose) expand(settings.hidden);
+    else if (button === more) unfold(more.getAttribute("aria-expanded") !== "true");
     else decide(button.value);
   });
   root.addEventListener("keydown", (event) => {
@@ -179,17 +202,31 @@
     event.preventDefault();
     show(true, target);
   });
+  document.addEventListener("cc:ask", changed);
+
+  // The page keeps room for the open banner below its content (carecaller.css), so the banner
+  // covers no text, no footer and no focus target; it follows every change of the banner's size.
+  new ResizeObserver(() => {
+    const height = root.hidden ? 0 : Math.ceil(panel.getBoundingClientRect().height);
+    document.documentElement.style.setProperty("--cc-banner-height", `${height}px`);
+  }).observe(panel);
 
   // Material's bundle would hide the banner on every hash change.
   root.removeAttribute("data-md-component");
-  const panel = root.querySelector(".md-consent__inner");
   panel.setAttribute("role", "region");
   panel.setAttribute("aria-labelledby", "cc-consent-title");
-  // First in the document: keyboard users reach it first.
+  // First in the document: keyboard users reach it first. Its links would come before the skip
+  // link, which then no longer counts as one, outside every landmark: it moves into the header.
   document.body.prepend(root);
+  const skip = document.querySelector('[data-md-component="skip"]');
+  if (skip) document.querySelector(".md-header")?.prepend(skip);
 
+  // A choice that no longer counts (policy or banner changed, or expired) takes the optional
+  // cookies with it, before any other script of the page runs.
   const choice = current();
   if (choice) apply(choice.choices);
+  else clean({});
+  changed();
   if (location.hash === "#__consent") show(true);
   else if (!choice) show(false);
   send();
