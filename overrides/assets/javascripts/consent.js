@@ -203,6 +203,13 @@
     show(true, target);
   });
   document.addEventListener("cc:ask", changed);
+  // The browser scrolls a focused element into view only when none of it is in view: one the
+  // open banner covers in part is scrolled clear of it too (to the scroll padding the room sets).
+  document.addEventListener("focusin", ({ target }) => {
+    if (root.hidden || root.contains(target) || !target.getBoundingClientRect) return;
+    const covered = target.getBoundingClientRect().bottom > panel.getBoundingClientRect().top;
+    if (covered) target.scrollIntoView({ block: "nearest" });
+  });
 
   // The page keeps room for the open banner below its content (carecaller.css), so the banner
   // covers no text, no footer and no focus target; it follows every change of the banner's size.
