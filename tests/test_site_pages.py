@@ -117,3 +117,21 @@ def test_brand_logo_and_favicon_are_the_sites_own_svg(built_site: Path) -> None:
     assert 'href="assets/images/favicon.svg"' in html
     logo = (built_site / "assets/images/logo.svg").read_text(encoding="utf-8")
     assert 'aria-label="CareCaller"' in logo
+
+
+def test_policy_section_on_cookies_is_followed_by_a_notice_that_opens_cookie_settings(
+    visitor: Visitor,
+) -> None:
+    visitor.open("/legal/privacy/")
+    visitor.click("Reject all")
+    notice = visitor.page.locator(".admonition.cc-notice", has_text="Cookie settings")
+    heading = visitor.page.get_by_role("heading", name="5. Cookies & Analytics")
+    # Right after section 5's own text, before section B.
+    assert notice.evaluate(
+        """(el, heading) => heading.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING
+           && el.previousElementSibling.previousElementSibling === heading""",
+        heading.element_handle(),
+    )
+    notice.get_by_role("link", name="Cookie settings").click()
+    assert visitor.banner.is_visible()
+    assert visitor.button("Save choices").is_visible()

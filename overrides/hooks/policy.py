@@ -38,8 +38,10 @@ INDEX = f"{POLICY}/index.md"
 HISTORY = f"{POLICY}/history.md"
 FEED = f"{POLICY}/feed.xml"
 RETENTION = "legal/retention.md"
+COOKIES = "legal/cookies.md"
 _TITLE = re.compile(r"^# .*$", re.MULTILINE)
 _RETENTION_SECTION = re.compile(r"^## .*\bRetention\b.*$", re.MULTILINE | re.IGNORECASE)
+_COOKIES_SECTION = re.compile(r"^## .*\bCookies\b.*$", re.MULTILINE | re.IGNORECASE)
 _NEXT_SECTION = re.compile(r"^#{1,2} ", re.MULTILINE)
 
 
@@ -158,7 +160,8 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     if src_uri != INDEX:
         page.meta["title"] = f"Privacy Policy, version of {long_date(version.effective)}"
     notices = _notices(policy, version, src_uri)
-    return _retention_link(_with_last_updated(markdown, version, notices), src_uri)
+    cookies = files.get_file_from_path(COOKIES) is not None
+    return _section_notices(_with_last_updated(markdown, version, notices), src_uri, cookies)
 
 
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
@@ -189,19 +192,35 @@ def _with_last_updated(text: str, version: PolicyVersion, notices: str) -> str:
     return f"{text[:at]}\n\n{line}\n\n{notices}\n\n{text[at:].lstrip()}"
 
 
-def _retention_link(text: str, src_uri: str) -> str:
-    section = _RETENTION_SECTION.search(text)
-    if section is None:
-        return text
-    following = _NEXT_SECTION.search(text, section.end())
-    at = following.start() if following else len(text)
-    notice = _admonition(
-        "info",
-        "Retention schedule",
-        "How long this website keeps each kind of record it stores, and what extends it, is "
-        f"published in the [retention schedule]({_link(src_uri, RETENTION)}).",
-    )
-    return f"{text[:at].rstrip()}\n\n{notice}\n{text[at:]}"
+def _section_notices(text: str, src_uri: str, cookie_notice: bool) -> str:
+    """The policy's words stay as written; after the sections on retention and on cookies, a
+    notice of the build's own says where the site's own schedule and settings are (the latter
+    where the site has its cookie notice)."""
+    notices = [
+        (
+            _RETENTION_SECTION,
+            "Retention schedule",
+            "How long this website keeps each kind of record it stores, and what extends it, is "
+            f"published in the [retention schedule]({_link(src_uri, RETENTION)}).",
+        ),
+        (
+            _COOKIES_SECTION,
+            "Cookie settings",
+            "On this website you choose which optional cookies it may use, and change that "
+            "choice at any time, from "
+            f'[Cookie settings]({_link(src_uri, COOKIES)}){{ data-cc-open="" }} at the bottom '
+            "of every page. The [cookie notice]"
+            f"({_link(src_uri, COOKIES)}) lists what each category uses.",
+        ),
+    ]
+    for section_title, title, body in notices:
+        section = section_title.search(text)
+        if section is None or (title == "Cookie settings" and not cookie_notice):
+            continue
+        following = _NEXT_SECTION.search(text, section.end())
+        at = following.start() if following else len(text)
+        text = f"{text[:at].rstrip()}\n\n{_admonition('info', title, body)}\n{text[at:]}"
+    return text
 
 
 def _admonition(kind: str, title: str, *lines: str) -> str:
