@@ -274,7 +274,7 @@ def _changes_markdown(policy: _Policy, version: PolicyVersion, before: PolicyVer
     uri = changes_uri(version)
     when, then = long_date(version.effective), long_date(before.effective)
     return (
-        f"---\ntitle: Privacy Policy changes effective {when}\n---\n\n"
+        f"---\ntitle: Privacy Policy changes effective {when}\nredline: true\n---\n\n"
         f"# What changes on {when}\n\n"
         f"The Privacy Policy [effective {when}]({_link(uri, version_uri(version))}) compared "
         f"with the version [effective {then}]({_link(uri, version_uri(before))}). "

@@ -53,12 +53,11 @@
   // The cookie notice (cookie-notice.js) shows the choice and follows its changes; wherever the
   // page says that an opt-out preference signal was honoured, it says so once a choice holds it.
   const changed = () => {
-    const choice = current();
+    const choice = current(); // a fresh copy each time: listeners cannot change the stored one
     for (const said of document.querySelectorAll("[data-cc-gpc-honoured]")) {
       said.hidden = !choice?.gpc;
     }
-    const detail = choice && structuredClone(choice);
-    document.dispatchEvent(new CustomEvent("cc:change", { detail }));
+    document.dispatchEvent(new CustomEvent("cc:change", { detail: choice }));
   };
 
   const glob = (text) =>
@@ -206,9 +205,9 @@
   // The browser scrolls a focused element into view only when none of it is in view: one the
   // open banner covers in part is scrolled clear of it too (to the scroll padding the room sets).
   document.addEventListener("focusin", ({ target }) => {
-    if (root.hidden || root.contains(target) || !target.getBoundingClientRect) return;
-    const covered = target.getBoundingClientRect().bottom > panel.getBoundingClientRect().top;
-    if (covered) target.scrollIntoView({ block: "nearest" });
+    if (!root.hidden && !root.contains(target) && target.getBoundingClientRect?.().bottom > panel.getBoundingClientRect().top) {
+      target.scrollIntoView({ block: "nearest" });
+    }
   });
 
   // The page keeps room for the open banner below its content (carecaller.css), so the banner
