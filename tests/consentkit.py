@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from consent_api.site import registry
 from consent_api.site.registry import Registry
 
 #: Where the banner keeps the choice and the records not yet accepted by the service.
-CHOICE = "cc.consent"
-PENDING = "cc.consent.pending"
+CHOICE = registry.STORAGE_KEY
+PENDING = f"{CHOICE}.pending"
 #: What the site may store before and without any consent: the choice itself, nothing else.
 NECESSARY_KEYS = {CHOICE, PENDING}
 

@@ -219,3 +219,78 @@ def test_cookie_notice_says_a_damaged_receipt_does_not_verify(visitor: Visitor) 
     visitor.click("Verify the receipt")
     visitor.wait_verified()
     assert visitor.page.locator("[data-cc-verified]").get_attribute("data-result") == "failed"
+
+
+@pytest.mark.parametrize(
+    "stale",
+    [
+        {"policy_version": "2000-01-01"},
+        {"banner_fingerprint": "0123456789abcdef"},
+        {"expires": (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)).isoformat()},
+    ],
+    ids=["policy-version-changed", "banner-fingerprint-changed", "choice-expired"],
+)
+def test_optional_cookies_are_deleted_when_the_choice_lapses(
+    visitor: Visitor, stale: dict[str, str]
+) -> None:
+    # A cookie for every name and pattern each optional category declares in extra.consent,
+    # as its scripts may set them, and one cookie of no category, which stays.
+    optional = {
+        name.replace("*", "campaign")
+        for entry in registry.load(ROOT / "mkdocs.yml").consent["cookies"].values()
+        for name in entry.get("cookies", [])
+    }
+    visitor.open()
+    visitor.click("Accept all")
+    visitor.wait_recorded()
+    for name in [*optional, "site_theme"]:
+        visitor.page.evaluate(f"document.cookie = '{name}=1; path=/; max-age=600'")
+    assert optional | {"site_theme"} <= visitor.cookie_names()
+    visitor.edit_choice(**stale)
+    assert visitor.banner.is_visible()
+    assert visitor.cookie_names() == {"site_theme"}
+    assert not visitor.analytics_ran()
+
+
+def gpc_visitor(browser: Any, base_url: str) -> tuple[Any, Visitor]:
+    context = browser.new_context(extra_http_headers={"Sec-GPC": "1"})
+    context.add_init_script(
+        "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true})"
+    )
+    return context, Visitor(context.new_page(), base_url)
+
+
+def test_after_a_choice_with_gpc_the_footer_and_cookie_notice_say_it_was_honoured(
+    browser: Any, site_server: LiveServer
+) -> None:
+    said = registry.load(ROOT / "mkdocs.yml").consent["labels"]["gpc_honoured"]
+    context, visitor = gpc_visitor(browser, site_server.url)
+    try:
+        visitor.open("/legal/cookies/")
+        footer = visitor.page.locator("footer").get_by_text(said, exact=True)
+        notice = visitor.page.locator("article").get_by_text(said, exact=True)
+        assert footer.is_hidden() and notice.is_hidden()  # nothing chosen, nothing processed
+        visitor.click("Reject all")
+        assert footer.is_visible() and notice.is_visible()
+        visitor.open("/platform/")  # and on every page after
+        assert visitor.page.locator("footer").get_by_text(said, exact=True).is_visible()
+    finally:
+        context.close()
+
+
+def test_without_gpc_no_page_claims_an_opt_out_signal(visitor: Visitor) -> None:
+    said = registry.load(ROOT / "mkdocs.yml").consent["labels"]["gpc_honoured"]
+    visitor.open("/legal/cookies/")
+    visitor.click("Accept all")
+    visitor.wait_recorded()
+    assert visitor.page.get_by_text(said).first.is_hidden()
+    assert all(not element.is_visible() for element in visitor.page.get_by_text(said).all())
+
+
+def test_cookie_notice_offers_verify_only_once_there_is_a_receipt(visitor: Visitor) -> None:
+    visitor.open("/legal/cookies/")
+    assert visitor.page.get_by_text("You have not made a choice").is_visible()
+    assert visitor.button("Verify the receipt").is_hidden()
+    visitor.click("Reject all")
+    visitor.wait_recorded()
+    assert visitor.button("Verify the receipt").is_visible()

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import LiveServer
+from conftest import ROOT, LiveServer
 from consentkit import Visitor
+from sitecheck import site_paths
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 FIRST_LAYER = ["Accept all", "Reject all", "Choose"]
@@ -134,3 +135,17 @@ def test_axe_finds_no_violation_on_the_cookie_notice_with_a_choice(visitor: Visi
     visitor.click("Reject all")
     visitor.wait_recorded()
     assert axe_violations(visitor.page) == []
+
+
+@pytest.mark.parametrize("path", site_paths(ROOT / "docs"))
+def test_axe_finds_no_violation_with_the_banner_open_the_settings_open_and_after_a_choice(
+    visitor: Visitor, path: str
+) -> None:
+    visitor.open(path)
+    found = {"banner open": axe_violations(visitor.page)}
+    visitor.click("Choose")
+    found["settings open"] = axe_violations(visitor.page)
+    visitor.click("Save choices")
+    visitor.wait_recorded()
+    found["after a choice"] = axe_violations(visitor.page)
+    assert found == {state: [] for state in found}

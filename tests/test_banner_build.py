@@ -180,3 +180,33 @@ def test_build_fails_loudly_on_a_pre_ticked_category(tmp_path: Path) -> None:
     result = mkdocs_build(copy, tmp_path / "site")
     assert result.returncode != 0
     assert "extra.consent.cookies.analytics.checked is unknown" in result.stderr
+
+
+def test_the_banners_links_are_part_of_its_fingerprint(tmp_path: Path) -> None:
+    base = REGISTRY.banner_fingerprint
+    consent = site_consent()
+    consent["links"][0]["url"] = "legal/privacy/2026-03-24/"
+    changed = registry.build(ROOT / "mkdocs.yml", {**_extra(), "consent": consent}, ROOT / "docs")
+    assert changed.banner_fingerprint != base
+
+
+def test_banner_links_stay_on_this_site() -> None:
+    consent = site_consent()
+    consent["links"].append({"text": "Partner", "url": "https://partner.example/"})
+    assert any("must be a path on this site" in problem for problem in banner.problems(consent))
+
+
+def test_built_banner_carries_the_storage_key_and_lifetime_from_the_registry(
+    built_site: Path,
+) -> None:
+    html = (built_site / "index.html").read_text(encoding="utf-8")
+    assert f'data-storage-key="{registry.STORAGE_KEY}"' in html
+    assert f'data-expires-after-days="{REGISTRY.expires_after_days}"' in html
+    for link in site_consent()["links"]:
+        assert f'<a href="{link["url"]}">{link["text"]}</a>' in html.split('id="__consent"')[1]
+
+
+def _extra() -> dict[str, Any]:
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=registry.Loader)
+    extra: dict[str, Any] = config["extra"]
+    return extra

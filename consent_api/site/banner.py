@@ -10,15 +10,27 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from consent_api.site import registry
 from consent_api.site.registry import Registry
 
-#: About six months, when ``extra.consent.expires_after_days`` is not given.
-DEFAULT_EXPIRES_AFTER_DAYS = 182
 #: Every word the banner shows; the fingerprint hashes them, so none lives in a template.
-LABELS = ("accept_all", "reject_all", "choose", "save", "close", "always_on", "gpc")
-TOP_KEYS = {"title", "description", "expires_after_days", "labels", "necessary", "cookies"}
+#: ``gpc`` is said in the banner, ``gpc_honoured`` after a choice (footer, cookie notice),
+#: ``more`` unfolds the description on a small screen.
+LABELS = (
+    "accept_all",
+    "reject_all",
+    "choose",
+    "save",
+    "close",
+    "always_on",
+    "more",
+    "gpc",
+    "gpc_honoured",
+)
+TOP_KEYS = {"title", "description", "expires_after_days", "links", "labels", "necessary", "cookies"}
+LINK_KEYS = {"text", "url"}
 CATEGORY_KEYS = {"name", "description", "cookies", "scripts"}
 #: A category is a JSON key, an HTML name and an id part: keep it plain.
 CATEGORY_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -44,6 +56,23 @@ def _needs_text(where: str, entry: dict[Any, Any], keys: tuple[str, ...]) -> lis
     return [f"{where}.{key} needs text" for key in keys if not _text(entry.get(key))]
 
 
+def _link_problems(links: Any) -> list[str]:
+    """The banner's links (policy, cookie notice): text, and a path on this site."""
+    where = "extra.consent.links"
+    if not isinstance(links, list) or not links:
+        return [f"{where} must list the pages the banner links to (text and url)"]
+    found = []
+    for number, value in enumerate(links):
+        entry = _mapping(value)
+        at = f"{where}[{number}]"
+        found += _unknown(at, entry, LINK_KEYS) + _needs_text(at, entry, ("text", "url"))
+        # The banner never sends a visitor, or a request, to another host.
+        url = urlsplit(str(entry.get("url", "")))
+        if url.scheme or url.netloc:
+            found.append(f"{at}.url must be a path on this site, not {entry['url']!r}")
+    return found
+
+
 def problems(consent: Any) -> list[str]:
     """What is wrong with an ``extra.consent`` mapping, one message per problem."""
     if not isinstance(consent, dict):
@@ -52,9 +81,10 @@ def problems(consent: Any) -> list[str]:
     found = _unknown(where, consent, TOP_KEYS) + _needs_text(
         where, consent, ("title", "description")
     )
-    days = consent.get("expires_after_days", DEFAULT_EXPIRES_AFTER_DAYS)
+    days = consent.get("expires_after_days", registry.DEFAULT_EXPIRES_AFTER_DAYS)
     if not isinstance(days, int) or isinstance(days, bool) or days < 1:
         found.append(f"{where}.expires_after_days must be a whole number of days, at least 1")
+    found += _link_problems(consent.get("links"))
     labels = _mapping(consent.get("labels"))
     found += _unknown(f"{where}.labels", labels, set(LABELS))
     found += _needs_text(f"{where}.labels", labels, LABELS)
@@ -91,5 +121,6 @@ def template_values(reg: Registry, today: dt.date) -> dict[str, Any]:
         "banner_fingerprint": reg.banner_fingerprint,
         "policy_version": reg.current_version(today).id,
         "api_base": reg.api_base,
-        "expires_after_days": reg.consent.get("expires_after_days", DEFAULT_EXPIRES_AFTER_DAYS),
+        "expires_after_days": reg.expires_after_days,
+        "storage_key": registry.STORAGE_KEY,
     }

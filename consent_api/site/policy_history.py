@@ -46,7 +46,7 @@ def _changes_markdown(version: PolicyVersion, before: PolicyVersion) -> str:
     uri = changes_uri(version)
     when, then = long_date(version.effective), long_date(before.effective)
     return (
-        f"---\ntitle: Privacy Policy changes effective {when}\n---\n\n"
+        f"---\ntitle: Privacy Policy changes effective {when}\nredline: true\n---\n\n"
         f"# What changes on {when}\n\n"
         f"The Privacy Policy [effective {when}]({link(uri, version_uri(version))}) compared "
         f"with the version [effective {then}]({link(uri, version_uri(before))}). "

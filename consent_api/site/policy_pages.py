@@ -33,8 +33,10 @@ INDEX = f"{POLICY}/index.md"
 HISTORY = f"{POLICY}/history.md"
 FEED = f"{POLICY}/feed.xml"
 RETENTION = "legal/retention.md"
+COOKIES = "legal/cookies.md"
 _TITLE = re.compile(r"^# .*$", re.MULTILINE)
 _RETENTION_SECTION = re.compile(r"^## .*\bRetention\b.*$", re.MULTILINE | re.IGNORECASE)
+_COOKIES_SECTION = re.compile(r"^## .*\bCookies\b.*$", re.MULTILINE | re.IGNORECASE)
 _NEXT_SECTION = re.compile(r"^#{1,2} ", re.MULTILINE)
 
 
@@ -45,6 +47,8 @@ class PolicySite:
     today: dt.date
     versions: list[PolicyVersion]
     current: PolicyVersion
+    #: Whether the site has its cookie notice (``legal/cookies.md``), which a notice points to.
+    cookie_notice: bool = False
     #: Each version's text as HTML, as the build rendered it: what the redlines compare.
     texts: dict[str, str] = field(default_factory=dict)
     # Every page asks whether it is a version or a redline: look it up, not through the list.
@@ -65,7 +69,8 @@ class PolicySite:
 def policy_site(registry: Registry, today: dt.date) -> PolicySite:
     """The policy as published on ``today``."""
     versions = registry.versions
-    return PolicySite(today, versions, current_version(versions, today))
+    cookie_notice = (registry.docs_dir / COOKIES).is_file()
+    return PolicySite(today, versions, current_version(versions, today), cookie_notice)
 
 
 def version_uri(version: PolicyVersion) -> str:
@@ -146,7 +151,8 @@ def page_markdown(site: PolicySite, src_uri: str, markdown: str) -> tuple[str, d
     if src_uri != INDEX:
         meta["title"] = f"Privacy Policy, version of {long_date(version.effective)}"
     notices = _notices(site, version, src_uri)
-    return _retention_link(with_last_updated(markdown, version, notices), src_uri), meta
+    text = with_last_updated(markdown, version, notices)
+    return _section_notices(text, src_uri, site.cookie_notice), meta
 
 
 def redline_html(site: PolicySite, src_uri: str, render: Callable[[str], str]) -> str | None:
@@ -173,19 +179,35 @@ def with_last_updated(text: str, version: PolicyVersion, notices: str) -> str:
     return f"{text[:at]}\n\n{line}\n\n{notices}\n\n{text[at:].lstrip()}"
 
 
-def _retention_link(text: str, src_uri: str) -> str:
-    section = _RETENTION_SECTION.search(text)
-    if section is None:
-        return text
-    following = _NEXT_SECTION.search(text, section.end())
-    at = following.start() if following else len(text)
-    notice = admonition(
-        "info",
-        "Retention schedule",
-        "How long this website keeps each kind of record it stores, and what extends it, is "
-        f"published in the [retention schedule]({link(src_uri, RETENTION)}).",
-    )
-    return f"{text[:at].rstrip()}\n\n{notice}\n{text[at:]}"
+def _section_notices(text: str, src_uri: str, cookie_notice: bool) -> str:
+    """The policy's words stay as written; after the sections on retention and on cookies, a
+    notice of the build's own says where the site's own schedule and settings are (the latter
+    where the site has its cookie notice)."""
+    notices = [
+        (
+            _RETENTION_SECTION,
+            "Retention schedule",
+            "How long this website keeps each kind of record it stores, and what extends it, is "
+            f"published in the [retention schedule]({link(src_uri, RETENTION)}).",
+        ),
+        (
+            _COOKIES_SECTION,
+            "Cookie settings",
+            "On this website you choose which optional cookies it may use, and change that "
+            "choice at any time, from "
+            f'[Cookie settings]({link(src_uri, COOKIES)}){{ data-cc-open="" }} at the bottom '
+            "of every page. The [cookie notice]"
+            f"({link(src_uri, COOKIES)}) lists what each category uses.",
+        ),
+    ]
+    for section_title, title, body in notices:
+        section = section_title.search(text)
+        if section is None or (title == "Cookie settings" and not cookie_notice):
+            continue
+        following = _NEXT_SECTION.search(text, section.end())
+        at = following.start() if following else len(text)
+        text = f"{text[:at].rstrip()}\n\n{admonition('info', title, body)}\n{text[at:]}"
+    return text
 
 
 def admonition(kind: str, title: str, *lines: str) -> str:

@@ -39,6 +39,11 @@ RECORD_KINDS = (CONSENT, *INQUIRY_KINDS)
 AGGREGATE_KINDS = ("analytics",)
 #: Every row of ``extra.retention``, in the order the published schedule lists them.
 RETAINED = RECORD_KINDS + AGGREGATE_KINDS
+#: Where a visitor's browser keeps the choice (the banner's script is told it by the build;
+#: nothing else reads the browser's storage).
+STORAGE_KEY = "cc.consent"
+#: How long a choice lasts when ``extra.consent.expires_after_days`` is not given: six months.
+DEFAULT_EXPIRES_AFTER_DAYS = 182
 
 
 class Loader(yaml.SafeLoader):
@@ -92,6 +97,12 @@ class Registry:
         """A hash of the banner's text and categories: a change re-prompts every visitor."""
         canonical = json.dumps(self.consent, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    @property
+    def expires_after_days(self) -> int:
+        """How many days a choice lasts before the banner asks again."""
+        days: int = self.consent.get("expires_after_days", DEFAULT_EXPIRES_AFTER_DAYS)
+        return days
 
     @cached_property
     def version_ids(self) -> tuple[str, ...]:

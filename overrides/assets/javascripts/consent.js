@@ -1,21 +1,26 @@
 // The cookie banner: keeps the choice in this browser, runs the inert scripts of agreed categories,
 // deletes the cookies of the others, and posts every choice (queued while the service is down).
+// It is the one reader of the stored choice: other scripts ask for it with "cc:ask" and hear it,
+// and every change of it, as "cc:change". While open, the page reserves room for it.
 (() => {
   const script = document.currentScript;
   const root = document.getElementById("__consent");
   const form = document.forms.consent;
   if (!script || !root || !form) return;
 
-  const CHOICE = "cc.consent";
-  const PENDING = "cc.consent.pending";
+  // From the build (consent_api.site.registry), like the lifetime below.
+  const CHOICE = script.dataset.storageKey;
+  const PENDING = `${CHOICE}.pending`;
   const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.content ?? "";
   const api = script.dataset.api;
   const version = meta("policy-version");
   const fingerprint = meta("banner-fingerprint");
   const lifetime = Number(script.dataset.expiresAfterDays) * 864e5;
-  const gpc = navigator.globalPrivacyControl === true;
+  const gpc = !!navigator.globalPrivacyControl;
   const settings = document.getElementById("cc-consent-settings");
   const choose = form.querySelector("[data-cc-choose]");
+  const more = form.querySelector("[data-cc-more]");
+  const panel = root.querySelector(".md-consent__inner");
   const boxes = [...form.querySelectorAll("input[type=checkbox]")];
   let opener = null;
   let sending = false;
@@ -38,15 +43,20 @@
   // The stored choice, unless the policy or the banner changed since, or it expired.
   const current = () => {
     const choice = read(CHOICE);
-    const fresh =
-      choice?.policy_version === version &&
+    return choice?.policy_version === version &&
       choice.banner_fingerprint === fingerprint &&
-      Date.now() < Date.parse(choice.expires);
-    return fresh ? choice : null;
+      Date.now() < Date.parse(choice.expires)
+      ? choice
+      : null;
   };
 
-  // The cookie notice (cookie-notice.js) shows the stored choice and follows its changes.
-  const changed = () => document.dispatchEvent(new Event("cc:change"));
+  // The cookie notice (cookie-notice.js) shows the choice and follows its changes; wherever the
+  // page says that an opt-out preference signal was honoured, it says so once a choice holds it.
+  const changed = () => {
+    const choice = current(); // a fresh copy each time: listeners cannot change the stored one
+    for (const said of document.querySelectorAll("[data-cc-gpc-honoured]")) said.hidden = !choice?.gpc;
+    document.dispatchEvent(new CustomEvent("cc:change", { detail: choice }));
+  };
 
   const glob = (text) =>
     new RegExp(`^${text.replace(/[.+?^$|()[\]{}\\]/g, "\\$&").replaceAll("*", ".*")}$`);
@@ -57,6 +67,17 @@
     }
   };
 
+  // Deletes the cookies of every optional category not agreed to, from its configured list.
+  function clean(choices) {
+    for (const box of boxes.filter((box) => !choices[box.name])) {
+      const patterns = box.dataset.cookies.split(" ").filter(Boolean).map(glob);
+      for (const cookie of document.cookie.split(";")) {
+        const name = cookie.split("=")[0].trim();
+        if (patterns.some((pattern) => pattern.test(name))) forget(name);
+      }
+    }
+  }
+
   function apply(choices) {
     for (const inert of document.querySelectorAll('script[type="text/plain"][data-category]')) {
       if (!choices[inert.dataset.category]) continue;
@@ -66,13 +87,7 @@
       }
       inert.replaceWith(live);
     }
-    for (const box of boxes.filter((box) => !choices[box.name])) {
-      const patterns = box.dataset.cookies.split(" ").filter(Boolean).map(glob);
-      for (const cookie of document.cookie.split(";")) {
-        const name = cookie.split("=")[0].trim();
-        if (patterns.some((pattern) => pattern.test(name))) forget(name);
-      }
-    }
+    clean(choices);
     document.dispatchEvent(new CustomEvent("cc:consent", { detail: { ...choices } }));
   }
 
@@ -91,12 +106,10 @@
           body: JSON.stringify({ ...next.body, consent_id, previous_receipt }),
         });
         // Busy or down: retry on a later page. Other refusals would not change.
-        if (response.status >= 500 || response.status === 429 || response.status === 408) break;
+        if ([408, 429].includes(response.status) || response.status >= 500) break;
+        // A refused record is dropped: sending it again would be refused again.
         write(PENDING, read(PENDING).slice(1));
-        if (!response.ok) {
-          console.warn("consent record refused", response.status, await response.text());
-          continue;
-        }
+        if (!response.ok) continue;
         const record = await response.json();
         last = record.receipt;
         const choice = read(CHOICE);
@@ -122,9 +135,10 @@
     }
     const now = Date.now();
     const chosen_at = new Date(now).toISOString();
-    const previous_receipt = read(CHOICE)?.receipt ?? null;
+    const stored = read(CHOICE);
+    const previous_receipt = stored?.receipt ?? null;
     const record = {
-      consent_id: read(CHOICE)?.consent_id ?? null,
+      consent_id: stored?.consent_id ?? null,
       choices,
       action,
       policy_version: version,
@@ -140,14 +154,15 @@
     send();
   }
 
+  const expanded = (button, open) => button.setAttribute("aria-expanded", String(open));
   const expand = (open) => {
     settings.hidden = !open;
-    choose.setAttribute("aria-expanded", String(open));
+    expanded(choose, open);
   };
 
   function show(manage, from = null) {
     const choice = current();
-    for (const box of boxes) box.checked = Boolean(choice?.choices[box.name]);
+    for (const box of boxes) box.checked = !!choice?.choices[box.name];
     root.querySelector("[data-cc-gpc]").hidden = !gpc;
     expand(manage);
     opener = from;
@@ -172,6 +187,7 @@
     if (!button) return;
     if (button.hasAttribute("data-cc-close")) close();
     else if (button === choose) expand(settings.hidden);
+    else if (button === more) expanded(more, root.classList.toggle("cc-consent--more"));
     else decide(button.value);
   });
   root.addEventListener("keydown", (event) => {
@@ -183,17 +199,38 @@
     event.preventDefault();
     show(true, target);
   });
+  document.addEventListener("cc:ask", changed);
+  // The browser scrolls a focused element into view only when none of it is in view: one the
+  // open banner covers in part is scrolled clear of it too (to the scroll padding the room sets).
+  document.addEventListener("focusin", ({ target }) => {
+    if (!root.hidden && !root.contains(target) && target.getBoundingClientRect?.().bottom > panel.getBoundingClientRect().top) {
+      target.scrollIntoView({ block: "nearest" });
+    }
+  });
+
+  // The page keeps room for the open banner below its content (carecaller.css), so the banner
+  // covers no text, no footer and no focus target; it follows every change of the banner's size.
+  new ResizeObserver(() => {
+    const height = root.hidden ? 0 : Math.ceil(panel.getBoundingClientRect().height);
+    document.documentElement.style.setProperty("--cc-banner-height", `${height}px`);
+  }).observe(panel);
 
   // Material's bundle would hide the banner on every hash change.
   root.removeAttribute("data-md-component");
-  const panel = root.querySelector(".md-consent__inner");
   panel.setAttribute("role", "region");
   panel.setAttribute("aria-labelledby", "cc-consent-title");
-  // First in the document: keyboard users reach it first.
+  // First in the document: keyboard users reach it first. Its links would come before the skip
+  // link, which then no longer counts as one, outside every landmark: it moves into the header.
   document.body.prepend(root);
+  const skip = document.querySelector('[data-md-component="skip"]');
+  if (skip) document.querySelector(".md-header")?.prepend(skip);
 
+  // A choice that no longer counts (policy or banner changed, or expired) takes the optional
+  // cookies with it, before any other script of the page runs.
   const choice = current();
   if (choice) apply(choice.choices);
+  else clean({});
+  changed();
   if (location.hash === "#__consent") show(true);
   else if (!choice) show(false);
   send();

@@ -1,27 +1,22 @@
-// The cookie notice: this browser's choice (updated on consent.js's "cc:change"), receipt checked.
+// The cookie notice: this browser's choice as the banner's script tells it ("cc:change", asked
+// for with "cc:ask"; consent.js alone reads the stored choice), and its receipt checked.
 (() => {
   const api = document.currentScript.dataset.api;
   const status = document.getElementById("cc-consent-status");
   const form = document.forms.consent;
   if (!status || !form) return;
-  const read = () => {
-    try {
-      return JSON.parse(localStorage.getItem("cc.consent"));
-    } catch {
-      return null;
-    }
-  };
+  let choice = null;
   const text = (selector) => form.querySelector(selector)?.textContent.trim();
   const name = (category) =>
     text(category === "necessary" ? ".cc-consent__name" : `[for=cc-consent-${category}]`) ??
     category;
 
   function render() {
-    const choice = read();
     document.querySelector("[data-cc-nojs]").hidden = true;
     status.hidden = false;
     status.querySelector("[data-cc-none]").hidden = Boolean(choice);
     status.querySelector("[data-cc-choice]").hidden = !choice;
+    status.querySelector("[data-cc-verify]").hidden = !choice?.receipt;
     if (!choice) return;
     const fields = {
       consent_id: choice.consent_id ?? "not recorded yet",
@@ -35,12 +30,10 @@
     for (const [field, value] of Object.entries(fields)) {
       status.querySelector(`[data-cc-field=${field}]`).textContent = value;
     }
-    status.querySelector("[data-cc-verify]").hidden = !choice.receipt;
   }
 
   async function verify() {
     const out = status.querySelector("[data-cc-verified]");
-    const choice = read();
     const say = (result, message) => {
       out.dataset.result = result;
       out.textContent = message;
@@ -63,6 +56,10 @@
   }
 
   status.querySelector("[data-cc-verify]").addEventListener("click", verify);
-  document.addEventListener("cc:change", render);
+  document.addEventListener("cc:change", (event) => {
+    choice = event.detail;
+    render();
+  });
   render();
+  document.dispatchEvent(new Event("cc:ask"));
 })();

@@ -9,7 +9,7 @@ for (const form of document.querySelectorAll("form[data-inquiry-form]")) {
 
   const freshToken = async () => {
     try {
-      const response = await fetch(form.dataset.tokenUrl, { credentials: "same-origin" });
+      const response = await fetch(form.dataset.tokenUrl);
       if (response.ok) token.value = (await response.json()).form_token;
     } catch {
       // Sending will say the form could not be verified, and fetch a token then.
@@ -41,11 +41,10 @@ for (const form of document.querySelectorAll("form[data-inquiry-form]")) {
     try {
       const response = await fetch(form.action, {
         method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        headers: { "Content-Type": "application/json" },
         body: JSON.stringify(Object.fromEntries(new FormData(form))),
       });
       const body = await response.json();
-      status.textContent = "";
       if (response.ok) {
         // For the analytics script, if the visitor agreed to it: a form was sent.
         const detail = { form: form.dataset.inquiryForm };
@@ -58,13 +57,12 @@ for (const form of document.querySelectorAll("form[data-inquiry-form]")) {
         return;
       }
       const { code, message, fields } = body.error;
-      if (code === "invalid") showErrors("Please correct the fields marked below.", fields);
-      else showErrors(message);
+      showErrors(code === "invalid" ? "Please correct the fields marked below." : message, fields);
       if (code === "form_token") await freshToken();
     } catch {
-      status.textContent = "";
       showErrors("The form could not be sent. Check your connection and try again.");
     } finally {
+      status.textContent = "";
       button.disabled = false;
     }
   });
