@@ -29,16 +29,16 @@ def health() -> str:
     return "ok"
 
 
-def main() -> None:
-    """``python -m bench.bare_app --port N --workers W --threads T``: serve it as the service is
-    served (``consent_api.serve``), with nothing to do in each worker."""
-    parser = argparse.ArgumentParser(prog="python -m bench.bare_app")
+def serve_reference(reference: Flask, prog: str) -> None:
+    """``python -m PROG --port N --workers W --threads T``: serve a reference app as the service
+    is served (``consent_api.serve``), with nothing to do in each worker."""
+    parser = argparse.ArgumentParser(prog=prog)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
-    serve.serve_wsgi(app, "127.0.0.1", args.port, args.workers, args.threads, lambda: None)
+    serve.serve_wsgi(reference, "127.0.0.1", args.port, args.workers, args.threads, lambda: None)
 
 
 if __name__ == "__main__":
-    main()
+    serve_reference(app, "python -m bench.bare_app")

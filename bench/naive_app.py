@@ -10,7 +10,6 @@ its database file at ``BENCH_NAIVE_DATABASE``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import secrets
@@ -21,7 +20,8 @@ import time
 from flask import Flask, abort, request
 from itsdangerous import URLSafeSerializer
 
-from consent_api import config, serve
+from bench import bare_app
+from consent_api import config
 
 app = Flask(__name__)
 # What the embedded server reads from an app's configuration: the service's own defaults.
@@ -70,15 +70,5 @@ def health() -> str:
     return "ok"
 
 
-def main() -> None:
-    """``python -m bench.naive_app --port N --workers W --threads T``: served as the service is."""
-    parser = argparse.ArgumentParser(prog="python -m bench.naive_app")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=4)
-    args = parser.parse_args()
-    serve.serve_wsgi(app, "127.0.0.1", args.port, args.workers, args.threads, lambda: None)
-
-
 if __name__ == "__main__":
-    main()
+    bare_app.serve_reference(app, "python -m bench.naive_app")
