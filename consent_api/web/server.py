@@ -42,6 +42,8 @@ CONNECTION_LIMIT = 512
 IDLE_TIMEOUT = 60
 #: How often, in seconds, the deadlines are checked.
 CHECK_INTERVAL = 1.0
+#: At a stop, how long what had already arrived is still taken in.
+SETTLE_SECONDS = 0.2
 
 
 class RequestTimeout(Error):  # type: ignore[misc]
@@ -148,6 +150,12 @@ def serve(server: Server, stop: threading.Event, grace: float) -> None:
     every connection."""
     while not stop.is_set():
         wasyncore.loop(timeout=0.2, map=server._map, use_poll=True, count=1)
+    # What reached the machine before the stop still counts: take the connections already
+    # waiting and read the bytes already sent, so a request under way is not mistaken for an
+    # idle connection (closed) or left in the listen queue (reset).
+    settle = time.monotonic() + SETTLE_SECONDS
+    while time.monotonic() < settle:
+        wasyncore.loop(timeout=0.05, map=server._map, use_poll=True, count=1)
     server.accepting = False
     server.del_channel()
     deadline = time.monotonic() + grace
