@@ -7,14 +7,13 @@
   let agreed = true;
 
   // The banner's stored choice goes with each event: with Global Privacy Control on, the
-  // service stores an event only if the visitor's own choice agrees to analytics.
-  const stored = () => {
-    try {
-      return JSON.parse(localStorage.getItem("cc.consent"))?.choices?.analytics;
-    } catch {
-      return undefined;
-    }
-  };
+  // service stores an event only if the visitor's own choice agrees to analytics. consent.js,
+  // the one reader of the stored choice, tells it on "cc:ask" and on every change.
+  let analytics;
+  document.addEventListener("cc:change", (event) => {
+    analytics = event.detail?.choices?.analytics;
+  });
+  document.dispatchEvent(new Event("cc:ask"));
 
   const referrer = () => {
     try {
@@ -30,7 +29,6 @@
 
   // Fire and forget: a refused or failed event is dropped, and the page never notices.
   const send = (event) => {
-    const analytics = stored();
     if (!agreed || analytics === false || typeof navigator.sendBeacon !== "function") return;
     const body = { ...event, path: location.pathname };
     if (analytics === true) body.consent = { analytics };
