@@ -14,6 +14,9 @@ from consent_api.inquiries import pages as form_pages
 from consent_api.inquiries import views as inquiries
 from consent_api.outbox import deliver as outbox
 from consent_api.records import storage
+from consent_api.requests import emails as request_emails
+from consent_api.requests import packages as request_packages
+from consent_api.requests import views as privacy_requests
 from consent_api.retention import purge as retention
 from consent_api.site import registry
 from consent_api.web import (
@@ -43,6 +46,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     outbox.init_app(app)
     deliveries.init_app(app)
     form_pages.init_app(app)
+    privacy_requests.init_app(app)
+    request_packages.init_app(app)
+    request_emails.init_app(app)
     retention.init_app(app)
     analytics.init_app(app)
     app.register_blueprint(openapi.bp)

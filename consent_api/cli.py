@@ -16,8 +16,9 @@ from consent_api.inquiries import export as inquiry_export
 from consent_api.outbox import cli as outbox
 from consent_api.records import schema, storage
 from consent_api.records import store as records
+from consent_api.requests import cli as privacy_requests
+from consent_api.requests import rights
 from consent_api.retention import purge as retention
-from consent_api.retention import rights
 from consent_api.web import deploy_headers
 
 
@@ -123,7 +124,7 @@ cli.add_command(retention.hold_command)
 cli.add_command(retention.release_command)
 cli.add_command(rights.export_command)
 cli.add_command(rights.erase_command)
-cli.add_command(rights.requests_command)
+cli.add_command(privacy_requests.requests_group)
 cli.add_command(analytics_report.report_command)
 
 

@@ -70,6 +70,11 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_TIMEOUT": 10,
     "MAIL_FROM": "",
     "SALES_EMAIL": "",
+    # Privacy requests: where the links in their emails point (the site's public address);
+    # empty means mkdocs.yml's site_url. Their emails come from MAIL_FROM, answers to
+    # PRIVACY_EMAIL (empty: SALES_EMAIL).
+    "PUBLIC_URL": "",
+    "PRIVACY_EMAIL": "",
     # What the sales email carries: "full" (the inquiry's fields, Reply-To the sender) or
     # "reference" (its reference ID only, for mailboxes that must hold no personal data).
     "NOTIFY_CONTENT": "full",

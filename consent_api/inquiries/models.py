@@ -111,7 +111,7 @@ class Inquiry(BaseModel):
         return self.model_dump(exclude={HONEYPOT, TOKEN})
 
 
-def _model(form: Form) -> type[Inquiry]:
+def model(form: Form) -> type[Inquiry]:
     """The model of ``form``'s submissions: a field per declared field, cleaned by ``clean``."""
     fields: dict[str, Any] = {
         field.name: (str if field.required else str | None, _schema(field)) for field in form.fields
@@ -123,6 +123,6 @@ def _model(form: Form) -> type[Inquiry]:
 
 
 #: One model per form, by the kind of record its submissions become.
-MODELS: dict[str, type[Inquiry]] = {kind: _model(form) for kind, form in FORMS.items()}
+MODELS: dict[str, type[Inquiry]] = {kind: model(form) for kind, form in FORMS.items()}
 ContactInquiry = MODELS[CONTACT.kind]
 DemoRequest = MODELS[DEMO.kind]

@@ -43,13 +43,15 @@ compress = Compress()
 UNPROCESSABLE = 422
 
 
-def _built(page: str) -> str | None:
+def built(page: str) -> str | None:
+    """The built page at ``page`` (a URL under the site), if the site is built beside us."""
     site_dir = current_app.config["SITE_DIR"]
     path = Path(site_dir) / page / "index.html" if site_dir else None
     return path.read_text(encoding="utf-8") if path and path.is_file() else None
 
 
-def _html(text: str, status: int = 200) -> Response:
+def html(text: str, status: int = 200) -> Response:
+    """A page of the site answered by the service: never cached, under the site's CSP."""
     response = Response(text, status=status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"  # every visitor gets a token of their own
     # Answered under /api/ too (a refused post): the site's policy, not the API's "none".
@@ -77,12 +79,12 @@ def form_page(
         message=message,
     )
     start, end = f"<!--inquiry-form:{form.kind}-->", f"<!--/inquiry-form:{form.kind}-->"
-    page = _built(form.page)
+    page = built(form.page)
     if page is None or start not in page or end not in page:
         # No built site beside the service: the form alone still works.
-        return _html(f"<!doctype html>\n<title>{form.submit}</title>\n{fragment}\n", status)
+        return html(f"<!doctype html>\n<title>{form.submit}</title>\n{fragment}\n", status)
     before, rest = page.split(start, 1)
-    return _html(before + fragment + rest.split(end, 1)[1], status)
+    return html(before + fragment + rest.split(end, 1)[1], status)
 
 
 def refused(form: Form, data: Mapping[str, Any], error: ApiError) -> Response:
@@ -96,13 +98,13 @@ def refused(form: Form, data: Mapping[str, Any], error: ApiError) -> Response:
 
 
 def _thanks(form: Form, reference: str = "") -> Response:
-    page = _built(form.thanks)
+    page = built(form.thanks)
     if page is None:
         return static_site.not_found_page()
     if reference:
         fragment = templates.get_template("inquiry_reference.html").render(reference=reference)
         page = page.replace(REFERENCE_MARKER, fragment, 1)
-    return _html(page)
+    return html(page)
 
 
 def privacy_thanks(form: Form, reference: str) -> Response:

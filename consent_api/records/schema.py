@@ -99,17 +99,49 @@ purge_log = Table(
     Column("deleted", Text, nullable=False),
 )
 
-#: One row per access or deletion request: its reference and counts, never who asked.
-rights_requests = Table(
-    "rights_requests",
+#: One row per privacy request (11 CCR 7101): its reference, type, method, dates, status and
+#: response, kept for ``extra.retention.request_log``. Never an address: a web request's
+#: requester is the keyed hash ``subject_key``; the address lives in the request's own record
+#: only while the request is open.
+request_log = Table(
+    "request_log",
     metadata,
     Column("id", Integer, primary_key=True),
+    # The request's record's public ID; for one staff took by other means, their ticket.
     Column("reference", String(64), nullable=False),
-    Column("action", String(16), nullable=False),
-    Column("requested_at", UTCDateTime, nullable=False),
-    # {"contact": 1, "demo": 0, ...}: records (and notifications) exported or erased, by kind.
-    Column("counts", Text, nullable=False),
-    Index("ix_rights_requests_reference", "reference"),
+    # access, delete or correct.
+    Column("request_type", String(8), nullable=False),
+    # web (the request page), receipt (a cookie-consent receipt), staff (the command line).
+    Column("method", String(8), nullable=False),
+    Column("subject_key", String(64), nullable=True),
+    Column("status", String(12), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("verified_at", UTCDateTime, nullable=True),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("extended_at", UTCDateTime, nullable=True),
+    Column("extension_reason", Text, nullable=True),
+    Column("responded_at", UTCDateTime, nullable=True),
+    # What was done, in words and counts: "3 records in the access package", "name corrected".
+    Column("response", Text, nullable=True),
+    Column("denial_reason", Text, nullable=True),
+    # A correction: the name of the field corrected (never its old or new value).
+    Column("corrected_field", String(32), nullable=True),
+    # {"contact": 1, "demo": 0, ...}: records exported, erased or corrected, by kind.
+    Column("counts", Text, nullable=True),
+    Index("ix_request_log_reference", "reference"),
+    Index("ix_request_log_received_at", "received_at"),
+)
+
+#: An access request's package between fulfilment and download: signed link, single use, kept
+#: at most ``PACKAGE_DAYS``; the body is deleted when it is downloaded.
+request_packages = Table(
+    "request_packages",
+    metadata,
+    Column("reference", String(64), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("body", Text, nullable=True),
+    Column("downloaded_at", UTCDateTime, nullable=True),
 )
 
 

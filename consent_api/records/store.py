@@ -162,6 +162,19 @@ def store(
     return record
 
 
+def resign(connection: Connection, record: Record, payload: Mapping[str, Any]) -> Record:
+    """``record`` with ``payload`` instead of its own, signed again and saved in the caller's
+    transaction (a correction): nothing of the old payload is kept."""
+    changed = replace(record, payload_json=canonical_json(payload))
+    changed = replace(changed, signature=signing.sign(record.kind, changed.signed_message()))
+    connection.execute(
+        table.update()
+        .where(table.c.public_id == record.public_id)
+        .values(payload=changed.payload_json, signature=changed.signature)
+    )
+    return changed
+
+
 def due_at(record: Record) -> dt.datetime:
     """When the record becomes due for deletion under the current period (unless on hold)."""
     return record.created_at + registry.get().retention[record.kind].period

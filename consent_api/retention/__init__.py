@@ -1,5 +1,4 @@
-"""How long records live and who may reach them: the purge, holds, and the access and erasure
-commands for privacy rights.
+"""How long records live: the purge (with the steps other packages register) and holds.
 
 May import: ``consent_api.records``, ``consent_api.site``, ``consent_api.exc`` and
 ``consent_api.background``.

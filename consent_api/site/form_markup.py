@@ -39,7 +39,7 @@ def render_form(
         form=form,
         honeypot=HONEYPOT,
         root=root_of(form.page),
-        action=f"{api_base}/{form.kind}",
+        action=f"{api_base}/{form.path}",
         token_url=f"{api_base}/form-token",
         token=token,
         values={name: value for name, value in (values or {}).items() if isinstance(value, str)},

@@ -12,16 +12,16 @@ from typing import Any
 
 from consent_api.exc import ConfigError
 from consent_api.site.form_markup import REFERENCE_MARKER, render_form
-from consent_api.site.forms import FORMS, Form
+from consent_api.site.forms import ALL_FORMS, Form
 
 
 def _form(meta: Mapping[str, Any], key: str, expected_url: str, where: str, url: str) -> Form | None:
     kind = meta.get(key)
     if kind is None:
         return None
-    form = FORMS.get(str(kind))
+    form = ALL_FORMS.get(str(kind))
     if form is None:
-        raise ConfigError(f"{where}: {key}: {kind!r} is not one of {sorted(FORMS)}")
+        raise ConfigError(f"{where}: {key}: {kind!r} is not one of {sorted(ALL_FORMS)}")
     expected = getattr(form, expected_url)
     if url != expected:
         raise ConfigError(

@@ -58,6 +58,12 @@ class Form:
     submit: str
     purpose: str
     fields: tuple[Field, ...]
+    #: The API path it posts to under ``api_base``, when not its kind.
+    endpoint: str = ""
+
+    @property
+    def path(self) -> str:
+        return self.endpoint or self.kind
 
     def field(self, name: str) -> Field:
         return next(field for field in self.fields if field.name == name)
@@ -129,4 +135,48 @@ DEMO = Form(
     ),
 )
 
+#: The inquiries' forms: each submission becomes an inquiry record that sales is told about.
 FORMS = {form.kind: form for form in (CONTACT, DEMO)}
+
+#: Which fields of an inquiry a correction may name: what a visitor typed about themselves. The
+#: email address is not one: a request is verified through it, so a new address is a new request.
+CORRECTABLE = (
+    ("name", "Name"),
+    ("organization", "Organization"),
+    ("role", "Role"),
+    ("phone", "Phone"),
+)
+#: The request types of section 11 of the Privacy Policy.
+REQUEST_TYPES = (
+    ("access", "Access: tell me what you hold about me and send me a copy"),
+    ("delete", "Deletion: delete what you hold about me"),
+    ("correct", "Correction: correct something you hold about me"),
+)
+
+#: The privacy-request form (``consent_api.requests``): verified by email, answered by staff.
+PRIVACY_REQUEST = Form(
+    kind="privacy_request",
+    noun="privacy request",
+    summary="A request to access, delete or correct the information the site holds about you.",
+    page="legal/privacy/requests/",
+    thanks="legal/privacy/requests/answer/",
+    submit="Send request",
+    purpose="to verify and answer your request",
+    endpoint="privacy-requests",
+    fields=(
+        Field(
+            "request_type",
+            "Your request",
+            "select",
+            10,
+            "Choose what you would like us to do.",
+            choices=REQUEST_TYPES,
+        ),
+        Field("email", "Email address", "email", 254, "Enter your email address.", "email"),
+        Field("correct_field", "For a correction: what is wrong", "select", 20, choices=CORRECTABLE),
+        Field("correct_value", "For a correction: what it should say", "text", 200),
+    ),
+)
+
+#: Every form the site shows, by the kind of record its submissions become.
+ALL_FORMS = {**FORMS, PRIVACY_REQUEST.kind: PRIVACY_REQUEST}

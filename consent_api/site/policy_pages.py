@@ -34,9 +34,11 @@ HISTORY = f"{POLICY}/history.md"
 FEED = f"{POLICY}/feed.xml"
 RETENTION = "legal/retention.md"
 COOKIES = "legal/cookies.md"
+REQUESTS = "legal/privacy/requests/index.md"
 _TITLE = re.compile(r"^# .*$", re.MULTILINE)
 _RETENTION_SECTION = re.compile(r"^## .*\bRetention\b.*$", re.MULTILINE | re.IGNORECASE)
 _COOKIES_SECTION = re.compile(r"^## .*\bCookies\b.*$", re.MULTILINE | re.IGNORECASE)
+_RIGHTS_SECTION = re.compile(r"^## .*\bRights\b.*$", re.MULTILINE | re.IGNORECASE)
 _NEXT_SECTION = re.compile(r"^#{1,2} ", re.MULTILINE)
 
 
@@ -49,6 +51,8 @@ class PolicySite:
     current: PolicyVersion
     #: Whether the site has its cookie notice (``legal/cookies.md``), which a notice points to.
     cookie_notice: bool = False
+    #: Whether the site has its privacy-request page (``legal/privacy/requests/``).
+    requests_page: bool = False
     #: Each version's text as HTML, as the build rendered it: what the redlines compare.
     texts: dict[str, str] = field(default_factory=dict)
     # Every page asks whether it is a version or a redline: look it up, not through the list.
@@ -70,7 +74,10 @@ def policy_site(registry: Registry, today: dt.date) -> PolicySite:
     """The policy as published on ``today``."""
     versions = registry.versions
     cookie_notice = (registry.docs_dir / COOKIES).is_file()
-    return PolicySite(today, versions, current_version(versions, today), cookie_notice)
+    requests_page = (registry.docs_dir / REQUESTS).is_file()
+    return PolicySite(
+        today, versions, current_version(versions, today), cookie_notice, requests_page
+    )
 
 
 def version_uri(version: PolicyVersion) -> str:
@@ -152,7 +159,7 @@ def page_markdown(site: PolicySite, src_uri: str, markdown: str) -> tuple[str, d
         meta["title"] = f"Privacy Policy, version of {long_date(version.effective)}"
     notices = _notices(site, version, src_uri)
     text = with_last_updated(markdown, version, notices)
-    return _section_notices(text, src_uri, site.cookie_notice), meta
+    return _section_notices(text, src_uri, site), meta
 
 
 def redline_html(site: PolicySite, src_uri: str, render: Callable[[str], str]) -> str | None:
@@ -179,10 +186,10 @@ def with_last_updated(text: str, version: PolicyVersion, notices: str) -> str:
     return f"{text[:at]}\n\n{line}\n\n{notices}\n\n{text[at:].lstrip()}"
 
 
-def _section_notices(text: str, src_uri: str, cookie_notice: bool) -> str:
-    """The policy's words stay as written; after the sections on retention and on cookies, a
-    notice of the build's own says where the site's own schedule and settings are (the latter
-    where the site has its cookie notice)."""
+def _section_notices(text: str, src_uri: str, site: PolicySite) -> str:
+    """The policy's words stay as written; after the sections on retention, on cookies and on
+    rights, a notice of the build's own says where the site's own schedule, settings and
+    request page are (the latter two where the site has those pages)."""
     notices = [
         (
             _RETENTION_SECTION,
@@ -199,10 +206,18 @@ def _section_notices(text: str, src_uri: str, cookie_notice: bool) -> str:
             "of every page. The [cookie notice]"
             f"({link(src_uri, COOKIES)}) lists what each category uses.",
         ),
+        (
+            _RIGHTS_SECTION,
+            "Privacy requests",
+            "To ask what this website holds about you, or to have it deleted or corrected, use "
+            f"the [privacy request form]({link(src_uri, REQUESTS)}): we confirm the request by "
+            "email, tell you the date our answer is due, and answer by email.",
+        ),
     ]
+    wanted = {"Cookie settings": site.cookie_notice, "Privacy requests": site.requests_page}
     for section_title, title, body in notices:
         section = section_title.search(text)
-        if section is None or (title == "Cookie settings" and not cookie_notice):
+        if section is None or not wanted.get(title, True):
             continue
         following = _NEXT_SECTION.search(text, section.end())
         at = following.start() if following else len(text)

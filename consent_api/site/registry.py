@@ -33,12 +33,16 @@ POLICY_SUBDIR = Path("legal") / "privacy"
 CONSENT = "consent"
 #: The kinds of record the forms' submissions become, one per form (``forms.FORMS``).
 INQUIRY_KINDS = tuple(FORMS)
+#: The kind of record a privacy request becomes while it is open (it holds the address).
+PRIVACY_REQUEST = "privacy_request"
 #: The record kinds the service stores; each has a retention period.
-RECORD_KINDS = (CONSENT, *INQUIRY_KINDS)
+RECORD_KINDS = (CONSENT, *INQUIRY_KINDS, PRIVACY_REQUEST)
 #: What else has a retention period: the analytics aggregates (daily counters, no records).
 AGGREGATE_KINDS = ("analytics",)
+#: The log of privacy requests (11 CCR 7101): no address, kept for its own period.
+REQUEST_LOG = "request_log"
 #: Every row of ``extra.retention``, in the order the published schedule lists them.
-RETAINED = RECORD_KINDS + AGGREGATE_KINDS
+RETAINED = (*RECORD_KINDS, *AGGREGATE_KINDS, REQUEST_LOG)
 #: Where a visitor's browser keeps the choice (the banner's script is told it by the build;
 #: nothing else reads the browser's storage).
 STORAGE_KEY = "cc.consent"
@@ -84,6 +88,8 @@ class Registry:
     api_base: str = "/api"
     #: What the schedule says of notification copies in staff mailboxes (``extra.notifications``).
     mailbox_copies: MailboxCopies | None = None
+    #: The site's public address (``site_url``), for links in emails.
+    site_url: str = ""
 
     # Cached: the declarations do not change while the registry lives, and every consent
     # post asks for these.
@@ -174,7 +180,9 @@ def first_effective(extra: Mapping[str, Any], config_path: Path) -> dt.date | No
         ) from error
 
 
-def build(config_path: Path, extra: Mapping[str, Any], docs_dir: Path) -> Registry:
+def build(
+    config_path: Path, extra: Mapping[str, Any], docs_dir: Path, site_url: str = ""
+) -> Registry:
     """The registry from an already-parsed configuration (the site build has one)."""
     consent = extra.get("consent") or {}
     if NECESSARY in (consent.get("cookies") or {}):
@@ -189,6 +197,7 @@ def build(config_path: Path, extra: Mapping[str, Any], docs_dir: Path) -> Regist
         versions=load_versions(docs_dir / POLICY_SUBDIR, first_effective(extra, config_path)),
         api_base=str(extra.get("api_base") or "/api").rstrip("/"),
         mailbox_copies=read_mailbox_copies(extra, config_path),
+        site_url=site_url,
     )
 
 
@@ -200,7 +209,7 @@ def load(config_path: Path | str) -> Registry:
     except (OSError, yaml.YAMLError) as error:
         raise ConfigError(f"cannot read the site configuration {path}: {error}") from error
     docs_dir = (path.parent / config.get("docs_dir", "docs")).resolve()
-    return build(path, config.get("extra") or {}, docs_dir)
+    return build(path, config.get("extra") or {}, docs_dir, str(config.get("site_url") or ""))
 
 
 EXTENSION = "consent_api.site.registry"

@@ -25,7 +25,12 @@ from werkzeug.wsgi import ClosingIterator
 logger = logging.getLogger("consent_api.access")
 
 #: Paths whose last part names a person's record: logged as the prefix and a placeholder.
-IDENTIFYING_PREFIXES = {"/api/consent/": "<receipt>"}
+IDENTIFYING_PREFIXES = {
+    "/api/consent/": "<receipt>",
+    # The signed links of privacy-request emails name a person's request.
+    "/api/privacy-requests/confirm/": "<link>",
+    "/api/privacy-requests/download/": "<link>",
+}
 
 
 def logged_path(path: str) -> str:

@@ -1,8 +1,9 @@
 """A person's rights of access and deletion: export and erase every record about them.
 
 Inquiries are found by email (through the indexed hash ``records.subject_of``), consent records,
-which hold no email, by consent ID. Each request is logged under a reference ID with counts
-only: the log never holds who asked.
+which hold no email, by consent ID. ``export`` and ``erase`` do the work of a request; run from
+the command line (a request staff took by phone or letter) they log it in the request log as
+answered at once, under a reference that is never an email address.
 """
 
 from __future__ import annotations
@@ -10,16 +11,18 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Connection, select
 
 from consent_api.records import storage
 from consent_api.records import store as records
 from consent_api.records.schema import records as table
-from consent_api.records.schema import rights_requests
+from consent_api.requests import log
+from consent_api.site.registry import PRIVACY_REQUEST
 
 #: A ticket number or the privacy request's public ID; never an email address.
 REFERENCE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -33,6 +36,11 @@ def _selection(email: str | None, consent_id: str | None) -> ColumnElement[bool]
     return table.c.consent_id == consent_id
 
 
+def _erasable(selected: ColumnElement[bool]) -> ColumnElement[bool]:
+    # An open privacy request's own record stays until its answer is sent (``store``).
+    return selected & (table.c.kind != PRIVACY_REQUEST)
+
+
 def _reference(reference: str | None) -> str:
     if reference is None:
         return records.new_id()
@@ -44,30 +52,28 @@ def _reference(reference: str | None) -> str:
     return reference
 
 
-def _log(connection: Any, reference: str, action: str, counts: dict[str, int]) -> None:
-    connection.execute(
-        rights_requests.insert(),
-        {
-            "reference": reference,
-            "action": action,
-            "requested_at": records.now(),
-            "counts": json.dumps(counts, sort_keys=True),
-        },
+def _log(
+    connection: Any, reference: str, request_type: str, counts: dict[str, int], email: str | None
+) -> None:
+    moment = records.now()
+    log.add(
+        connection,
+        reference=reference,
+        request_type=request_type,
+        method="staff",
+        received_at=moment,
+        status=log.FULFILLED,
+        subject_key=log.subject_key(email) if email else None,
+        verified_at=moment,
+        responded_at=moment,
+        response="records exported" if request_type == "access" else "records erased",
+        counts=counts,
     )
 
 
-def export(
-    *, email: str | None = None, consent_id: str | None = None, reference: str | None = None
-) -> dict[str, Any]:
-    """Every stored record about the person, with its signature checked, and the request's
-    reference; records already due but not yet purged are included (they are still stored)."""
-    selected, reference = _selection(email, consent_id), _reference(reference)
-    found = records.stored(selected)
-    counts = dict(Counter(record.kind for record in found))
-    with storage.transaction() as connection:
-        _log(connection, reference, "export", counts)
+def _listed(found: list[records.Record]) -> dict[str, Any]:
     return {
-        "reference": reference,
+        "counts": dict(Counter(record.kind for record in found)),
         "records": [
             {
                 **record.as_dict(),
@@ -79,12 +85,45 @@ def export(
     }
 
 
+#: What a request's own flow does in the transaction that answers it (``consent_api.requests
+#: .fulfil``): given the connection and the counts by kind. Without one, the work is logged as
+#: a request staff answered at once.
+Answered = Callable[[Connection, dict[str, Any]], None]
+
+
+def export(
+    *,
+    email: str | None = None,
+    consent_id: str | None = None,
+    reference: str | None = None,
+    answered: Answered | None = None,
+) -> dict[str, Any]:
+    """Every stored record about the person, with its signature checked, and the request's
+    reference; records already due but not yet purged are included (they are still stored).
+    ``answered`` is given the listing, in the transaction that logs the request."""
+    selected, reference = _selection(email, consent_id), _reference(reference)
+    listed = _listed(records.stored(selected))
+    with storage.transaction() as connection:
+        if answered is None:
+            _log(connection, reference, "access", listed["counts"], email)
+        else:
+            answered(connection, listed)
+    return {"reference": reference, "records": listed["records"]}
+
+
 def erase(
-    *, email: str | None = None, consent_id: str | None = None, reference: str | None = None
+    *,
+    email: str | None = None,
+    consent_id: str | None = None,
+    reference: str | None = None,
+    answered: Answered | None = None,
 ) -> dict[str, Any]:
     """Delete every stored record about the person (held ones too) and what depends on them,
-    then scrub the database files; returns what was deleted. Repeating it deletes nothing."""
-    selected, reference = _selection(email, consent_id), _reference(reference)
+    then scrub the database files; returns what was deleted. Repeating it deletes nothing.
+    ``answered`` is given the counts in the deletion's own transaction: a request is answered
+    exactly when its records are gone."""
+    selected = _erasable(_selection(email, consent_id))
+    reference = _reference(reference)
     with storage.transaction() as connection:
         rows = connection.execute(
             select(table.c.id, table.c.kind, table.c.public_id, table.c.created_at, table.c.hold)
@@ -93,7 +132,10 @@ def erase(
         ).all()
         records.delete_ids(connection, [row.id for row in rows])
         counts = dict(Counter(row.kind for row in rows))
-        _log(connection, reference, "erase", counts)
+        if answered is None:
+            _log(connection, reference, "delete", counts, email)
+        else:
+            answered(connection, counts)
     scrubbed = storage.scrub(full_vacuum=True) if rows else "nothing to scrub"
     return {
         "reference": reference,
@@ -109,21 +151,6 @@ def erase(
         "counts": counts,
         "storage": scrubbed,
     }
-
-
-def history(limit: int = 50) -> list[dict[str, Any]]:
-    """The most recent requests, newest first: reference, action, time and counts."""
-    query = select(rights_requests).order_by(rights_requests.c.id.desc()).limit(limit)
-    with storage.reading() as connection:
-        return [
-            {
-                "reference": row.reference,
-                "action": row.action,
-                "requested_at": records.isoformat(row.requested_at),
-                "counts": json.loads(row.counts),
-            }
-            for row in connection.execute(query)
-        ]
 
 
 _email = click.option("--email", help="The person's email address (inquiries).")
@@ -155,15 +182,3 @@ def export_command(email: str | None, consent_id: str | None, reference: str | N
 def erase_command(email: str | None, consent_id: str | None, reference: str | None) -> None:
     """Delete every stored record about a person and print what went (a deletion request)."""
     _echo(erase(email=email, consent_id=consent_id, reference=reference))
-
-
-@click.command("requests")
-@with_appcontext
-def requests_command() -> None:
-    """Show the log of access and deletion requests (references and counts only)."""
-    for entry in history():
-        counts = ", ".join(f"{name} {count}" for name, count in entry["counts"].items())
-        click.echo(
-            f"{entry['requested_at']}  {entry['action']:6}  {entry['reference']}  "
-            f"{counts or 'nothing found'}"
-        )

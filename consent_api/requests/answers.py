@@ -1,0 +1,54 @@
+"""The pages of the request flow: the site's answer page (``legal/privacy/requests/answer/``)
+with what happened in place of its marker, rendered from ``templates/answer.html``.
+
+Answered at ``/api/...`` URLs, the built page's relative links still reach the site's root:
+a browser stops at the root however many ``../`` a link climbs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from werkzeug.wrappers import Response
+
+from consent_api.exc import ApiError
+from consent_api.inquiries import pages as form_pages
+from consent_api.site import registry
+from consent_api.site.form_markup import REFERENCE_MARKER, root_of
+from consent_api.site.forms import PRIVACY_REQUEST
+
+templates = Environment(
+    loader=PackageLoader("consent_api.requests", "templates"),
+    autoescape=select_autoescape(["html"]),
+)
+#: The heading over each kind of problem with a link.
+TITLES = {
+    "link_expired": "This link has expired",
+    "link_used": "This link has been used",
+    "link_unknown": "We cannot find this request",
+    "link_forged": "This link does not work",
+}
+
+
+def api_base() -> str:
+    return registry.get().api_base
+
+
+def page(state: str, status: int = 200, **values: Any) -> Response:
+    """The answer page showing ``state`` (see the template) with ``values``."""
+    fragment = templates.get_template("answer.html").render(
+        state=state, root=root_of(PRIVACY_REQUEST.thanks), **values
+    )
+    built = form_pages.built(PRIVACY_REQUEST.thanks)
+    if built is None or REFERENCE_MARKER not in built:
+        return form_pages.html(
+            f"<!doctype html>\n<title>Privacy request</title>\n{fragment}\n", status
+        )
+    return form_pages.html(built.replace(REFERENCE_MARKER, fragment, 1), status)
+
+
+def problem(error: ApiError) -> Response:
+    """The answer page explaining why a link or a post was refused."""
+    title = TITLES.get(error.code, "Something went wrong")
+    return page("problem", error.status, title=title, message=error.message)

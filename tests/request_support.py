@@ -1,0 +1,53 @@
+"""Helpers for the privacy-request tests: a request sent from the page, the links in its
+emails, and the email that a step sent."""
+
+from __future__ import annotations
+
+import re
+from email.message import Message
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from inquiry_support import SmtpServer, token
+
+from consent_api.outbox import deliver as outbox
+
+LINK = re.compile(r"https?://\S+/api/privacy-requests/(confirm|download)/(\S+)")
+
+
+def send_request(
+    client: FlaskClient, request_type: str = "access", *, plain: bool = False, **changes: Any
+) -> Any:
+    """Send a request from the page (JSON, or form-encoded with ``plain``)."""
+    body = {
+        "form_token": token(client),
+        "request_type": request_type,
+        "email": "ada@example.com",
+        **changes,
+    }
+    body = {key: value for key, value in body.items() if value is not ...}
+    if plain:
+        return client.post("/api/privacy-requests", data=body)
+    return client.post("/api/privacy-requests", json=body)
+
+
+def delivered(app: Flask, smtp: SmtpServer) -> list[Message]:
+    """Deliver what the outbox holds; the messages that arrived by this delivery."""
+    before = len(smtp.inbox.messages)
+    with app.app_context():
+        outbox.deliver()
+    return smtp.inbox.messages[before:]
+
+
+def body_of(message: Message) -> str:
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode("utf-8")
+
+
+def link_in(message: Message) -> tuple[str, str]:
+    """The kind (``confirm`` or ``download``) and token of the link in ``message``."""
+    match = LINK.search(body_of(message))
+    assert match, body_of(message)
+    return match.group(1), match.group(2)
