@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 import os
@@ -21,7 +22,11 @@ from conftest import BIN, ROOT, LiveServer, free_port
 from consentkit import consent_body
 from headers import HASHED_ASSET, PATHS, fetch_headers, resolve, wrong
 
+from consent_api import create_app
 from consent_api.config import DEFAULTS
+from consent_api.records import storage
+from consent_api.records import store as records
+from consent_api.requests import log
 from consent_api.site import registry
 
 DEPLOY = ROOT / "deploy"
@@ -157,14 +162,25 @@ def test_a_long_cjk_message_with_a_bad_email_comes_back_through_nginx(proxy: str
     assert f">{message}</textarea>" in page  # the input is kept, whatever the refusal
 
 
-@pytest.mark.parametrize(
-    "unit", ["consent-api.service", "consent-api-purge.service", "consent-api-purge.timer"]
-)
+UNITS = [
+    "consent-api.service",
+    "consent-api-purge.service",
+    "consent-api-purge.timer",
+    "consent-api-requests-overdue.service",
+    "consent-api-requests-overdue.timer",
+]
+
+
+def test_every_shipped_unit_is_checked() -> None:
+    assert sorted(path.name for path in (DEPLOY / "systemd").iterdir()) == sorted(UNITS)
+
+
+@pytest.mark.parametrize("unit", UNITS)
 def test_systemd_units_are_valid(unit: str, tmp_path: Path) -> None:
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         pytest.fail("systemd-analyze is missing: install the 'systemd' package")
-    for name in ("consent-api.service", "consent-api-purge.service", "consent-api-purge.timer"):
+    for name in UNITS:
         shutil.copy(DEPLOY / "systemd" / name, tmp_path / name)
     result = subprocess.run(
         [analyze, "verify", "--man=no", "--recursive-errors=no", str(tmp_path / unit)],
@@ -275,3 +291,42 @@ def test_the_unit_runs_the_embedded_server_with_options_it_accepts() -> None:
         assert option in shown, option
     # The supervisor stops its workers itself: systemd must signal it alone first.
     assert settings["KillMode"] == "mixed"
+
+
+def test_the_overdue_timer_fails_while_a_request_is_past_due(tmp_path: Path) -> None:
+    # The unit's own ExecStart, on a database holding one request received 46 days ago.
+    unit = (DEPLOY / "systemd" / "consent-api-requests-overdue.service").read_text("utf-8")
+    command = shlex.split(
+        next(line.split("=", 1)[1] for line in unit.splitlines() if line.startswith("ExecStart="))
+    )
+    command[0] = str(BIN / Path(command[0]).name)
+    environment = {
+        **os.environ,
+        "CONSENT_API_SECRET_KEYS": "deploy-test-key",
+        "CONSENT_API_DATABASE_URL": f"sqlite:///{tmp_path / 'overdue.sqlite3'}",
+    }
+    quiet = subprocess.run(command, env=environment, capture_output=True, text=True)
+    assert (quiet.returncode, quiet.stdout.strip()) == (0, "no privacy request is overdue")
+
+    app = create_app(
+        {
+            "SECRET_KEYS": ["deploy-test-key"],
+            "DATABASE_URL": environment["CONSENT_API_DATABASE_URL"],
+        }
+    )
+    with app.app_context(), storage.transaction() as connection:
+        received = records.now() - dt.timedelta(days=46)
+        log.add(
+            connection,
+            reference="late-request",
+            request_type="access",
+            method="web",
+            received_at=received,
+            status=log.VERIFIED,
+        )
+    storage.dispose(app)
+
+    late = subprocess.run(command, env=environment, capture_output=True, text=True)
+    assert late.returncode == 1
+    assert "late-request" in late.stdout and "OVERDUE by 1 days" in late.stdout
+    assert "1 privacy request(s) past their due date" in late.stderr
