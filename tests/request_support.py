@@ -13,6 +13,7 @@ from inquiry_support import SmtpServer, token
 
 from consent_api.outbox import deliver as outbox
 
+VERIFY_SUBJECT = "Confirm your privacy request"
 LINK = re.compile(r"https?://\S+/api/privacy-requests/(confirm|download)/(\S+)")
 
 
@@ -51,3 +52,38 @@ def link_in(message: Message) -> tuple[str, str]:
     match = LINK.search(body_of(message))
     assert match, body_of(message)
     return match.group(1), match.group(2)
+
+
+def mail_config(smtp: SmtpServer) -> dict[str, Any]:
+    """The settings that send the service's emails to ``smtp`` and write links to the site."""
+    return {
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": smtp.port,
+        "SMTP_STARTTLS": False,
+        "SMTP_TIMEOUT": 2,
+        "MAIL_FROM": "website@carecaller.test",
+        "SALES_EMAIL": "sales@carecaller.test",
+        "PRIVACY_EMAIL": "privacy@carecaller.test",
+        "PUBLIC_URL": "https://carecaller.test",
+        "INQUIRY_RATE_LIMIT": "100 per minute",
+    }
+
+
+def confirmed(
+    app: Flask,
+    client: FlaskClient,
+    smtp: SmtpServer,
+    request_type: str = "access",
+    **fields: Any,
+) -> str:
+    """Send a request, follow the link in its email and confirm it; its reference. What the
+    outbox held before is delivered with the link; the email confirming receipt is left in it."""
+    assert send_request(client, request_type, **fields).status_code == 201
+    to = (VERIFY_SUBJECT, str(fields.get("email", "ada@example.com")).lower())
+    (verification,) = [m for m in delivered(app, smtp) if (m["Subject"], m["To"].lower()) == to]
+    kind, link_token = link_in(verification)
+    assert kind == "confirm"
+    answer = client.post("/api/privacy-requests/confirm", json={"token": link_token})
+    assert answer.status_code == 200, answer.json
+    reference: str = answer.json["reference"]
+    return reference

@@ -18,7 +18,8 @@ from consent_api.exc import NotFound
 from consent_api.records import store as records
 from consent_api.requests import deadlines, fulfil, log
 
-_DURATION = re.compile(r"^(\d+)d$")
+#: Days, up to 9999: a larger number would overflow the dates it is added to.
+_DURATION = re.compile(r"^(\d{1,4})d$")
 
 
 def _duration(
@@ -32,10 +33,16 @@ def _duration(
     return dt.timedelta(days=int(match.group(1)))
 
 
+def _days(count: int) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
 def _row(entry: log.Entry, now: dt.datetime) -> str:
     left = entry.days_left(now)
     days = (
-        "" if left is None else (f"{left} days left" if left >= 0 else f"OVERDUE by {-left} days")
+        ""
+        if left is None
+        else (f"{_days(left)} left" if left >= 0 else f"OVERDUE by {_days(-left)}")
     )
     return (
         f"{entry.reference:24}  {entry.request_type:7}  {entry.status.replace('_', ' '):11}  "

@@ -149,6 +149,12 @@ def extend(reference: str, reason: str, days: int = deadlines.MAX_EXTENSION_DAYS
     found = _open(reference, EXTENDABLE, "extended")
     if found.entry.extended_at is not None:
         raise ActionRefused(f"{reference} was extended once already: it cannot be extended again")
+    if records.now() > found.entry.due_at:
+        # The notice of an extension is due within the first 45 days (Civ. Code 1798.130(a)(2)).
+        raise ActionRefused(
+            f"{reference} was due on {deadlines.day(found.entry.due_at)}: an extension is given "
+            "before the due date, not after"
+        )
     try:
         due = deadlines.extended(found.entry.due_at, days)
     except ValueError as error:

@@ -2,8 +2,10 @@
 
 It holds the date, type and method of each request, its status, its deadlines, the date and
 kind of response and a denial's reason, for ``extra.retention.request_log`` (24 months), then
-the purge deletes it. It never holds an address: a requester is known by ``subject_key``, a
-keyed hash that cannot be looked up without the service's key.
+the purge deletes it. The period runs from the response (from receipt for a request that
+expired unverified); the entry of a request still open stays. It never holds an address: a
+requester is known by ``subject_key``, a keyed hash that cannot be looked up without the
+service's key.
 """
 
 from __future__ import annotations
@@ -174,7 +176,12 @@ def _period(kind: str) -> dt.timedelta:
 
 
 def _aged(moment: dt.datetime) -> Any:
-    return table.c.received_at < moment - _period(registry.REQUEST_LOG)
+    # An open request's entry stays however old it is: it is how staff still see the request,
+    # and how the purge knows when its record (the address, on hold) may go. An answered one
+    # is kept 24 months from the answer, so the log always shows how we responded.
+    cutoff = moment - _period(registry.REQUEST_LOG)
+    since = func.coalesce(table.c.responded_at, table.c.received_at)
+    return table.c.status.in_(CLOSED) & (since < cutoff)
 
 
 def _lapsed(moment: dt.datetime) -> Any:
