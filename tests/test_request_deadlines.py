@@ -1,21 +1,27 @@
 """The deadlines of a privacy request (11 CCR 7021): receipt confirmed within 10 business days,
-the response due 45 calendar days after receipt, one extension of 1 to 45 days, and the days
-left that staff see. Pure arithmetic: no database, no clock."""
+the response due by the end of the 45th calendar day after receipt, one extension of 1 to 45
+days, and the days left that staff see, all counted in California's days. Pure arithmetic: no
+database, no clock."""
 
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from consent_api.requests import deadlines
 
 UTC = dt.UTC
-PACIFIC = dt.timezone(dt.timedelta(hours=-8))
+PACIFIC = ZoneInfo("America/Los_Angeles")
 
 
-def at(day: str, time: str = "10:00", zone: dt.tzinfo = UTC) -> dt.datetime:
+def at(day: str, time: str = "10:00", zone: dt.tzinfo = PACIFIC) -> dt.datetime:
     return dt.datetime.fromisoformat(f"{day}T{time}").replace(tzinfo=zone)
+
+
+def end_of(day: str) -> dt.datetime:
+    return at(day, "23:59:59.999999")
 
 
 @pytest.mark.parametrize(
@@ -30,9 +36,14 @@ def at(day: str, time: str = "10:00", zone: dt.tzinfo = UTC) -> dt.datetime:
         pytest.param(at("2026-12-21"), "2027-01-04", id="across the year's end"),
         pytest.param(at("2027-01-01"), "2027-01-15", id="new year's day, a friday"),
         pytest.param(
-            at("2026-03-05", "20:00", PACIFIC),
-            "2026-03-20",
-            id="a UTC date: thursday 20:00 in California is friday",
+            at("2026-03-05", "20:00"),
+            "2026-03-19",
+            id="thursday 20:00 in California is thursday, though friday in UTC",
+        ),
+        pytest.param(
+            at("2026-03-06", "07:00", UTC),
+            "2026-03-19",
+            id="friday 07:00 UTC is still thursday in California",
         ),
     ],
 )
@@ -46,10 +57,14 @@ def test_receipt_is_confirmed_within_ten_business_days(
 @pytest.mark.parametrize(
     ("received", "due"),
     [
-        pytest.param(at("2026-03-02"), at("2026-04-16"), id="calendar days, weekends counted"),
-        pytest.param(at("2026-03-07", "23:30"), at("2026-04-21", "23:30"), id="from a saturday"),
-        pytest.param(at("2026-12-01"), at("2027-01-15"), id="across the year's end"),
-        pytest.param(at("2028-01-20"), at("2028-03-05"), id="through a leap day"),
+        pytest.param(at("2026-03-02"), end_of("2026-04-16"), id="calendar days, weekends counted"),
+        pytest.param(at("2026-03-07", "23:30"), end_of("2026-04-21"), id="from a saturday"),
+        pytest.param(at("2026-03-07", "00:05"), end_of("2026-04-21"), id="early the same day"),
+        pytest.param(
+            at("2026-03-06", "07:00", UTC), end_of("2026-04-19"), id="a california thursday"
+        ),
+        pytest.param(at("2026-12-01"), end_of("2027-01-15"), id="across the year's end"),
+        pytest.param(at("2028-01-20"), end_of("2028-03-05"), id="through a leap day"),
     ],
 )
 def test_the_response_is_due_45_calendar_days_after_receipt(
@@ -61,13 +76,13 @@ def test_the_response_is_due_45_calendar_days_after_receipt(
 @pytest.mark.parametrize(
     ("days", "due"),
     [
-        pytest.param(1, at("2026-04-17"), id="one day"),
-        pytest.param(30, at("2026-05-16"), id="thirty days"),
-        pytest.param(45, at("2026-05-31"), id="the most: 90 days from receipt"),
+        pytest.param(1, end_of("2026-04-17"), id="one day"),
+        pytest.param(30, end_of("2026-05-16"), id="thirty days"),
+        pytest.param(45, end_of("2026-05-31"), id="the most: 90 days from receipt"),
     ],
 )
 def test_an_extension_moves_the_due_date_by_its_days(days: int, due: dt.datetime) -> None:
-    assert deadlines.extended(at("2026-04-16"), days) == due
+    assert deadlines.extended(end_of("2026-04-16"), days) == due
 
 
 @pytest.mark.parametrize("days", [0, -1, 46, 90])
@@ -76,7 +91,7 @@ def test_an_extension_outside_1_to_45_days_is_refused(days: int) -> None:
         deadlines.extended(at("2026-04-16"), days)
 
 
-DUE = at("2026-04-16", "10:00")
+DUE = end_of("2026-04-16")
 
 
 @pytest.mark.parametrize(
@@ -88,7 +103,7 @@ DUE = at("2026-04-16", "10:00")
         pytest.param(at("2026-04-16", "23:59"), 0, id="the due day's last minute"),
         pytest.param(at("2026-04-17", "00:00"), -1, id="the day after"),
         pytest.param(at("2026-04-26"), -10, id="ten days late"),
-        pytest.param(at("2026-04-16", "17:00", PACIFIC), -1, id="already the 17th in UTC"),
+        pytest.param(at("2026-04-17", "05:00", UTC), 0, id="the 17th in UTC, the 16th here"),
     ],
 )
 def test_days_left_is_0_on_the_due_day_and_negative_after(now: dt.datetime, left: int) -> None:
@@ -97,4 +112,4 @@ def test_days_left_is_0_on_the_due_day_and_negative_after(now: dt.datetime, left
 
 def test_a_due_date_is_written_as_people_write_dates() -> None:
     assert deadlines.day(at("2026-04-16")) == "16 April 2026"
-    assert deadlines.day(at("2026-04-16", "20:00", PACIFIC)) == "17 April 2026"
+    assert deadlines.day(at("2026-04-17", "05:00", UTC)) == "16 April 2026"

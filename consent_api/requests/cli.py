@@ -46,7 +46,8 @@ def _row(entry: log.Entry, now: dt.datetime) -> str:
     )
     return (
         f"{entry.reference:24}  {entry.request_type:7}  {entry.status.replace('_', ' '):11}  "
-        f"received {entry.received_at.date()}  due {entry.due_at.date()}  {days}"
+        f"received {deadlines.local_date(entry.received_at)}  "
+        f"due {deadlines.local_date(entry.due_at)}  {days}"
     ).rstrip()
 
 

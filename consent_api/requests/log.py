@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, case, delete, func, select, update
 
 from consent_api.exc import NotFound
 from consent_api.records import storage
@@ -76,7 +76,9 @@ class Entry:
         for name, value in values.items():
             if isinstance(value, dt.datetime):
                 values[name] = records.isoformat(value)
+        values["received_date"] = deadlines.local_date(self.received_at).isoformat()
         values["confirm_by"] = deadlines.confirm_by(self.received_at).isoformat()
+        values["due_date"] = deadlines.local_date(self.due_at).isoformat()
         values["days_left"] = self.days_left(now)
         return values
 
@@ -154,8 +156,10 @@ def change(
 def listing(
     status: str | None = None, due_within: dt.timedelta | None = None, limit: int = 500
 ) -> list[Entry]:
-    """Requests, the soonest due first; ``due_within`` keeps the open ones due by then."""
-    query = select(table).order_by(table.c.due_at, table.c.id).limit(limit)
+    """Requests, the open ones first and the soonest due first; ``due_within`` keeps the open
+    ones due by then."""
+    answered = case((table.c.status.in_(OPEN), 0), else_=1)
+    query = select(table).order_by(answered, table.c.due_at, table.c.id).limit(limit)
     if status is not None:
         query = query.where(table.c.status == status)
     if due_within is not None:

@@ -190,7 +190,9 @@ def confirm() -> Response:
     if plain:
         return answers.page("confirmed", reference=entry.reference, due=deadlines.day(due))
     answer = RequestConfirmed(
-        reference=entry.reference, status=entry.status, due_date=due.date().isoformat()
+        reference=entry.reference,
+        status=entry.status,
+        due_date=deadlines.local_date(due).isoformat(),
     )
     return jsonify(answer.model_dump())
 
