@@ -17,8 +17,8 @@ from consent_api.cli import cli
 from consent_api.outbox import queue
 from consent_api.records import storage
 from consent_api.records import store as records
-from consent_api.requests import log
 from consent_api.records.schema import outbox as queued
+from consent_api.requests import log
 from consent_api.retention import purge as retention
 
 
