@@ -226,7 +226,15 @@ bp.add_url_rule(
     )(confirm),
     methods=["POST"],
 )
-bp.add_url_rule("/confirm/<token>", "confirm_page", confirm_page)
+bp.add_url_rule(
+    "/confirm/<token>",
+    "confirm_page",
+    openapi.documented(
+        tags=("privacy requests",),
+        responses={200: None, 400: None, 404: ErrorBody, 409: None, 410: None},
+        parameters={"token": "The last part of the link in the email."},
+    )(confirm_page),
+)
 pages_bp.add_url_rule(
     f"/{PRIVACY_REQUEST.page}",
     "form",
@@ -241,3 +249,13 @@ def init_app(app: Flask) -> None:
     log.init_app(app)
     dynamic = app.extensions.setdefault(static_site.DYNAMIC, set())
     dynamic.add(f"/{PRIVACY_REQUEST.page}")
+    # A plain form's post and a link opened in a browser are answered with pages.
+    refused = (400, 404, 409, 410, 429, 503)
+    answers.document_pages(
+        app,
+        {
+            ("post", "/api/privacy-requests"): (200, 422, 429, 503),
+            ("post", "/api/privacy-requests/confirm"): (200, *refused),
+            ("get", "/api/privacy-requests/confirm/{token}"): (200, 400, 404, 409, 410),
+        },
+    )
