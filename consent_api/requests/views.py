@@ -130,14 +130,19 @@ def _waiting(token: object) -> request.Request:
     """The unverified request a confirmation link names; ``BadLink`` if there is none."""
     reference = links.read(links.VERIFY, token)
     try:
-        found = request.load(reference)
+        entry = log.get(reference)
     except NotFound as error:
         raise BadLink(UNKNOWN, code="link_unknown", status=404) from error
-    if found.entry.status == log.EXPIRED:
+    # The log before the record: an answered request's record is purged, and its link is
+    # then one that was used, not one we cannot find.
+    if entry.status == log.EXPIRED:
         raise BadLink(links.MESSAGES[links.VERIFY], code="link_expired", status=410)
-    if found.entry.status != log.UNVERIFIED:
+    if entry.status != log.UNVERIFIED:
         raise BadLink(USED, code="link_used", status=409)
-    return found
+    try:
+        return request.Request(entry, records.get(reference, kind=PRIVACY_REQUEST.kind))
+    except NotFound as error:
+        raise BadLink(UNKNOWN, code="link_unknown", status=404) from error
 
 
 def verify(token: object) -> log.Entry:
