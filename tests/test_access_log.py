@@ -7,8 +7,10 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
+from consent_api.requests import links
 from consent_api.web import access_log
 
 
@@ -39,3 +41,22 @@ def test_the_line_is_written_when_the_body_has_been_sent(
     assert [{k: v for k, v in line.items() if k != "ms"} for line in logged] == [
         {"method": "GET", "path": "/platform/", "status": 200}
     ]
+
+
+@pytest.mark.parametrize("page", ["confirm", "download"])
+def test_a_privacy_request_link_is_logged_without_its_token(
+    app: Flask, client: FlaskClient, logged: list[dict[str, object]], page: str
+) -> None:
+    # The token names a person's request: the line says which page, never which request.
+    with app.app_context():
+        token = links.make(links.VERIFY if page == "confirm" else links.PACKAGE, "R" * 22)
+    client.get(f"/api/privacy-requests/{page}/{token}").close()
+    client.post(f"/api/privacy-requests/{page}", data={"token": token}).close()
+    client.post(f"/api/privacy-requests/{page}", json={"token": token}).close()
+    assert [(line["method"], line["path"]) for line in logged] == [
+        ("GET", f"/api/privacy-requests/{page}/<link>"),
+        ("POST", f"/api/privacy-requests/{page}"),
+        ("POST", f"/api/privacy-requests/{page}"),
+    ]
+    assert token not in json.dumps(logged)
+    assert "R" * 22 not in json.dumps(logged)

@@ -28,6 +28,7 @@ from consent_api.records import storage
 from consent_api.records import store as records
 from consent_api.requests import log
 from consent_api.site import registry
+from consent_api.site.forms import ALL_FORMS, Form
 
 DEPLOY = ROOT / "deploy"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -137,6 +138,17 @@ def form_token(proxy: str) -> str:
     token = re.search(r'name="form_token" value="([^"]+)"', page)
     assert token is not None  # only the service can have put a token there
     return token.group(1)
+
+
+@pytest.mark.parametrize("form", ALL_FORMS.values(), ids=list(ALL_FORMS))
+def test_nginx_sends_every_form_page_to_the_service_for_a_fresh_token(
+    proxy: str, form: Form
+) -> None:
+    with urllib.request.urlopen(f"{proxy}/{form.page}") as response:
+        page = response.read().decode()
+        assert response.headers["Cache-Control"] == "no-store"
+    # Only the service puts a token into the page: the built file has none.
+    assert re.search(r'name="form_token" value="[^"]+"', page), form.page
 
 
 def test_nginx_sends_form_pages_and_plain_form_posts_to_the_service(proxy: str) -> None:

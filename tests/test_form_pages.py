@@ -11,14 +11,18 @@ from flask.testing import FlaskClient
 from inquiry_support import post
 
 from consent_api.records import store as records
+from consent_api.site.forms import ALL_FORMS
 
 TOKEN = re.compile(r'name="form_token" value="([^"]*)"')
+#: Every page with a form, and the inquiry form's thank-you page: all served by the service.
+FORM_PAGES = [f"/{form.page}" for form in ALL_FORMS.values()]
+SERVED = [*FORM_PAGES, "/contact/thanks/"]
 
 
 def test_form_pages_are_the_built_pages_with_a_fresh_token_each(
     client: FlaskClient, built_site: Path
 ) -> None:
-    for path in ("/contact/", "/demo/"):
+    for path in FORM_PAGES:
         first, second = client.get(path), client.get(path)
         assert first.status_code == 200
         assert first.headers["Cache-Control"] == "no-store"
@@ -32,11 +36,12 @@ def test_form_pages_are_the_built_pages_with_a_fresh_token_each(
 def test_built_form_pages_carry_no_token_and_say_what_is_done_with_the_data(
     built_site: Path,
 ) -> None:
-    for name in ("contact", "demo"):
-        page = (built_site / name / "index.html").read_text(encoding="utf-8")
+    for form in ALL_FORMS.values():
+        page = (built_site / form.page / "index.html").read_text(encoding="utf-8")
+        root = "../" * form.page.count("/")
         assert TOKEN.findall(page) == [""]
-        assert 'href="../legal/privacy/"' in page and 'href="../legal/retention/"' in page
-        assert f'action="/api/{name}"' in page
+        assert f'href="{root}legal/privacy/"' in page and f'href="{root}legal/retention/"' in page
+        assert f'action="/api/{form.path}"' in page
 
 
 def test_errors_and_input_come_back_in_the_answer_itself(client: FlaskClient) -> None:
@@ -88,7 +93,7 @@ def test_a_reference_in_the_url_is_never_shown(client: FlaskClient) -> None:
     assert "Thank you" in page.text
 
 
-@pytest.mark.parametrize("path", ["/contact/", "/demo/", "/contact/thanks/"])
+@pytest.mark.parametrize("path", SERVED)
 def test_served_pages_come_compressed_to_a_browser_that_accepts_gzip(
     client: FlaskClient, path: str
 ) -> None:
@@ -99,7 +104,7 @@ def test_served_pages_come_compressed_to_a_browser_that_accepts_gzip(
     assert '<nav class="md-tabs"' in gzip.decompress(answer.data).decode("utf-8")
 
 
-@pytest.mark.parametrize("path", ["/contact/", "/demo/", "/contact/thanks/"])
+@pytest.mark.parametrize("path", SERVED)
 def test_served_pages_come_plain_to_a_client_that_asks_for_no_encoding(
     client: FlaskClient, path: str
 ) -> None:

@@ -9,7 +9,11 @@ from inquiry_support import CONTACT, DEMO
 from pydantic import ValidationError
 
 from consent_api.inquiries.models import ContactInquiry, DemoRequest, Inquiry
+from consent_api.requests.views import PrivacyRequest
 from consent_api.site.forms import HONEYPOT
+
+PRIVACY_REQUEST = {"request_type": "access", "email": "ada@example.com"}
+BODIES = {ContactInquiry: CONTACT, DemoRequest: DEMO, PrivacyRequest: PRIVACY_REQUEST}
 
 
 def problems(model: type[Inquiry], body: dict[str, Any]) -> dict[str, str]:
@@ -73,12 +77,17 @@ def test_stored_payload_holds_the_declared_fields_only() -> None:
         (DemoRequest, {"phone": "12345"}, "phone", "7 to 15 digits"),
         (DemoRequest, {"phone": "call me"}, "phone", "7 to 15 digits"),
         (DemoRequest, {"organization_type": "x"}, "organization_type", "Choose one"),
+        (PrivacyRequest, {"request_type": ""}, "request_type", "Choose what you would like"),
+        (PrivacyRequest, {"request_type": "sell"}, "request_type", "Choose one of the options"),
+        (PrivacyRequest, {"email": "ada@"}, "email", "Enter a valid email address"),
+        (PrivacyRequest, {"correct_field": "email"}, "correct_field", "Choose one of the"),
+        (PrivacyRequest, {"correct_value": "x" * 201}, "correct_value", "at most 200"),
     ],
 )
 def test_bad_input_gets_a_message_for_its_field(
     model: type[Inquiry], changes: dict[str, Any], field: str, message: str
 ) -> None:
-    body = {**(CONTACT if model is ContactInquiry else DEMO), **changes}
+    body = {**BODIES[model], **changes}
     found = problems(model, body)
     assert list(found) == [field]
     assert message in found[field]
@@ -167,4 +176,4 @@ AUTOFILL_WORDS = [
 def test_the_honeypot_is_named_so_that_nothing_autofills_it() -> None:
     assert HONEYPOT not in AUTOFILL_NAMES
     assert [word for word in AUTOFILL_WORDS if word in HONEYPOT.lower()] == []
-    assert HONEYPOT in ContactInquiry.model_fields and HONEYPOT in DemoRequest.model_fields
+    assert all(HONEYPOT in model.model_fields for model in BODIES)

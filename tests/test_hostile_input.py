@@ -8,21 +8,34 @@ import urllib.request
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from conftest import LiveServer
 from consentkit import consent_body
 from flask import Flask
 from flask.testing import FlaskClient
 from inquiry_support import VALID, token
 
-from consent_api.records import store as records
+from consent_api.records import schema, storage
 from consent_api.site import registry
 
 INJECTION = "x\r\nBcc: victim@example.com\r\nX-Injected: 1"
+#: Every table a request could leave something in: records, the request log and packages,
+#: queued emails and webhooks, the analytics counts.
+STORES = (
+    schema.records,
+    schema.request_log,
+    schema.request_packages,
+    schema.outbox,
+    schema.analytics_daily,
+    schema.analytics_sources,
+    schema.analytics_seen,
+)
 
 
 def nothing_stored(app: Flask) -> bool:
-    with app.app_context():
-        return all(records.of_kind(kind) == [] for kind in ("consent", "contact", "demo"))
+    with storage.get_engine(app).connect() as connection:
+        counts = [connection.scalar(sa.select(sa.func.count()).select_from(t)) for t in STORES]
+    return counts == [0] * len(STORES)
 
 
 @pytest.mark.parametrize("field", ["page", "banner_fingerprint", "policy_version", "consent_id"])
@@ -56,7 +69,39 @@ def test_header_injection_in_every_inquiry_field_is_400(
     assert nothing_stored(app)
 
 
-ENDPOINTS = ["/api/consent", "/api/contact", "/api/demo"]
+PRIVACY_REQUEST = {"request_type": "correct", "email": "ada@example.com", "correct_field": "name"}
+
+
+@pytest.mark.parametrize("field", ["request_type", "email", "correct_field", "correct_value"])
+def test_header_injection_in_every_privacy_request_field_is_400(
+    app: Flask, client: FlaskClient, field: str
+) -> None:
+    body = {**PRIVACY_REQUEST, "correct_value": "Ada", field: INJECTION}
+    response = client.post("/api/privacy-requests", json={**body, "form_token": token(client)})
+    assert response.status_code == 400
+    assert field in response.json["error"]["fields"]
+    assert nothing_stored(app)
+
+
+@pytest.mark.parametrize("link", [INJECTION, 5, None, ["a"], "x" * 201])
+@pytest.mark.parametrize("action", ["confirm", "download"])
+def test_a_link_token_that_is_not_one_is_400(
+    app: Flask, client: FlaskClient, action: str, link: object
+) -> None:
+    response = client.post(f"/api/privacy-requests/{action}", json={"token": link})
+    assert response.status_code == 400
+    assert response.json["error"]["code"] in {"invalid", "link_forged"}
+    assert nothing_stored(app)
+
+
+ENDPOINTS = [
+    "/api/consent",
+    "/api/contact",
+    "/api/demo",
+    "/api/privacy-requests",
+    "/api/privacy-requests/confirm",
+    "/api/privacy-requests/download",
+]
 BAD_BODIES = [
     pytest.param(b'{"name": "\xff\xfe"}', "application/json", 400, id="invalid utf-8"),
     pytest.param(b"[" * 5000 + b"]" * 5000, "application/json", 400, id="deep nesting"),
@@ -73,6 +118,18 @@ def test_malformed_bodies_get_the_documented_4xx(
 ) -> None:
     response = client.post(endpoint, data=data, content_type=content_type)
     assert response.status_code == status
+    assert response.is_json
+    assert response.json["error"]["code"]
+    assert nothing_stored(app)
+
+
+@pytest.mark.parametrize(("data", "content_type", "status"), BAD_BODIES)
+def test_malformed_events_get_the_documented_4xx(
+    app: Flask, client: FlaskClient, data: bytes, content_type: str, status: int
+) -> None:
+    # An event has a size limit of its own, far below the service's: past it, a 400.
+    response = client.post("/api/events", data=data, content_type=content_type)
+    assert response.status_code == (400 if status == 413 else status)
     assert response.is_json
     assert response.json["error"]["code"]
     assert nothing_stored(app)

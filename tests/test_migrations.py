@@ -23,7 +23,9 @@ from consent_api.records import store as records
 DUMPS = Path(__file__).parent / "data" / "schema-3"
 #: What the dumps hold, as the code of that time signed it.
 DUMPED_KINDS = ["consent", "contact", "demo"]
-DUMPED_TABLES = ["records", "outbox", "used_form_tokens", "purge_log", "rights_requests"]
+DUMPED_TABLES = ["records", "outbox", "used_form_tokens", "purge_log"]
+#: Migration 8 moves the old log of command-line requests into the request log, then drops it.
+OLD_REQUESTS = "SELECT reference, action, requested_at, counts FROM rights_requests ORDER BY id"
 
 
 @pytest.fixture
@@ -46,8 +48,12 @@ def load_dump(url: str) -> None:
 
 
 def rows(app: Flask, table: str, columns: str = "*") -> list[tuple[Any, ...]]:
+    return query(app, f"SELECT {columns} FROM {table}")
+
+
+def query(app: Flask, sql: str) -> list[tuple[Any, ...]]:
     with storage.get_engine(app).connect() as connection:
-        return [tuple(row) for row in connection.execute(sa.text(f"SELECT {columns} FROM {table}"))]
+        return [tuple(row) for row in connection.execute(sa.text(sql))]
 
 
 def columns(app: Flask, table: str) -> str:
@@ -99,6 +105,31 @@ def test_a_database_from_before_alembic_is_upgraded_with_its_data(old_app: Flask
     inspector = sa.inspect(storage.get_engine(old_app))
     assert "schema_version" not in inspector.get_table_names()
     assert "ix_records_expires_at" not in {i["name"] for i in inspector.get_indexes("records")}
+
+
+def test_the_old_request_log_arrives_in_the_request_log_as_answered_staff_requests(
+    old_app: Flask,
+) -> None:
+    old = query(old_app, OLD_REQUESTS)
+    assert [row[:2] for row in old] == [("REQ-1", "export"), ("REQ-2", "erase")]
+
+    result = old_app.test_cli_runner().invoke(cli, ["migrate"])
+
+    assert result.exit_code == 0, result.output
+    assert "applied migration 8: privacy requests" in result.output
+    moved = query(
+        old_app,
+        "SELECT reference, request_type, method, status, received_at, responded_at, counts"
+        " FROM request_log ORDER BY id",
+    )
+    assert moved == [
+        ("REQ-1", "access", "staff", "fulfilled", old[0][2], old[0][2], '{"contact": 1}'),
+        ("REQ-2", "delete", "staff", "fulfilled", old[1][2], old[1][2], '{"demo": 0}'),
+    ]
+    assert "rights_requests" not in sa.inspect(storage.get_engine(old_app)).get_table_names()
+    shown = old_app.test_cli_runner().invoke(cli, ["requests", "list"])
+    assert shown.exit_code == 0, shown.output
+    assert "REQ-1" in shown.output and "REQ-2" in shown.output
 
 
 def test_upgraded_records_still_verify_and_read_as_stored(old_app: Flask) -> None:

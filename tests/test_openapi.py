@@ -40,6 +40,11 @@ def test_document_describes_every_endpoint_and_its_errors(document: dict[str, An
         "/api/demo",
         "/api/form-token",
         "/api/events",
+        "/api/privacy-requests",
+        "/api/privacy-requests/confirm",
+        "/api/privacy-requests/confirm/{token}",
+        "/api/privacy-requests/download",
+        "/api/privacy-requests/download/{token}",
     }
     post = paths["/api/consent"]["post"]
     assert {"201", "400", "413", "415", "429", "503"} <= set(post["responses"])
@@ -78,3 +83,21 @@ def test_the_events_endpoint_names_the_built_pages_and_takes_what_sendbeacon_sen
         event["properties"]["path"]["enum"]
     )
     assert "/wp-admin/" not in event["properties"]["path"]["enum"]
+
+
+def test_the_privacy_request_links_answer_a_json_error_or_a_page_for_each_bad_link(
+    document: dict[str, Any],
+) -> None:
+    paths = document["paths"]
+    for action in ("confirm", "download"):
+        post = paths[f"/api/privacy-requests/{action}"]["post"]["responses"]
+        for status in ("400", "404", "409", "410"):
+            assert {"application/json", "text/html"} <= set(post[status]["content"])
+        page = paths[f"/api/privacy-requests/{action}/{{token}}"]["get"]["responses"]
+        assert {"200", "400", "404", "409", "410"} <= set(page)
+        assert set(page["410"]["content"]) == {"text/html"}
+    download = paths["/api/privacy-requests/download"]["post"]["responses"]["200"]
+    assert set(download["content"]) == {"application/zip"}
+    request = schema_titled(document, "PrivacyRequest")
+    assert request["properties"]["request_type"]["enum"] == ["access", "delete", "correct"]
+    assert None in request["properties"]["correct_field"]["enum"]  # it may be left out

@@ -56,7 +56,11 @@ FIXTURE_VERSIONS = {
 }
 
 
-COOKIE_NOTICE = {"Cookie notice": "legal/cookies.md"}
+#: Legal pages that are pages of docs/, which this minimal site does not copy: out of its nav.
+DOCS_PAGES = (
+    {"Cookie notice": "legal/cookies.md"},
+    {"Privacy requests": "legal/privacy/requests/index.md"},
+)
 
 
 @dataclass
@@ -88,8 +92,7 @@ class PolicySite:
             "extra": {**real["extra"], **extra},
             "markdown_extensions": real["markdown_extensions"],
             "validation": real["validation"],
-            # The cookie notice is a page of docs/, which this minimal site does not copy.
-            "nav": [{"Home": "index.md"}, {"Legal": [p for p in legal if p != COOKIE_NOTICE]}],
+            "nav": [{"Home": "index.md"}, {"Legal": [p for p in legal if p not in DOCS_PAGES]}],
         }
         self.config.write_text(yaml.safe_dump(config), encoding="utf-8")
         return self

@@ -17,7 +17,14 @@ def test_real_site_declares_analytics_and_a_period_per_kind() -> None:
     reg = registry.load(ROOT / "mkdocs.yml")
     assert "analytics" in reg.categories
     assert registry.NECESSARY not in reg.categories
-    assert set(reg.retention) == {"consent", "contact", "demo", "analytics"}
+    assert set(reg.retention) == {
+        "consent",
+        "contact",
+        "demo",
+        "privacy_request",
+        "analytics",
+        "request_log",
+    }
     assert "2026-03-24" in reg.version_ids
 
 

@@ -1,4 +1,5 @@
-"""Access and deletion requests on every backend: export and erase one person, nobody else."""
+"""Access and deletion requests staff take on the command line, on every backend: export and
+erase one person, nobody else, each logged in the request log."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from consent_api.outbox import queue
 from consent_api.records import storage
 from consent_api.records import store as records
 from consent_api.records.schema import outbox as queued
-from consent_api.records.schema import rights_requests
+from consent_api.requests import log
 from consent_api.retention import purge as retention
 
 
@@ -89,18 +90,28 @@ def test_erase_removes_that_persons_records_leaves_others_and_is_idempotent(
 
 
 @pytest.mark.usefixtures("ctx")
-def test_each_request_is_logged_by_reference_with_counts_only(
+def test_each_staff_request_is_logged_as_answered_with_counts_and_no_address(
     app: Flask, runner: FlaskCliRunner
 ) -> None:
     inquiry("ada@example.org")
     invoke(runner, "export", "--email", "ada@example.org", "--reference", "T-3")
     generated = invoke(runner, "erase", "--email", "ada@example.org")["reference"]
+    access, deletion = log.get("T-3"), log.get(generated)
+    assert (access.request_type, access.method, access.status) == ("access", "staff", "fulfilled")
+    assert (deletion.request_type, deletion.method, deletion.status) == (
+        "delete",
+        "staff",
+        "fulfilled",
+    )
+    assert access.counts == deletion.counts == {"contact": 1}
+    assert access.responded_at is not None and deletion.responded_at is not None
     with storage.get_engine(app).connect() as connection:
-        logged = [tuple(row) for row in connection.execute(sa.select(rights_requests))]
-    assert [(row[1], row[2]) for row in logged] == [("T-3", "export"), (generated, "erase")]
+        logged = [tuple(row) for row in connection.execute(sa.select(log.table))]
     assert "ada" not in repr(logged)
-    listing = runner.invoke(cli, ["requests"]).output
-    assert "T-3" in listing and generated in listing and "contact 1" in listing
+    listing = runner.invoke(cli, ["requests", "list"])
+    assert listing.exit_code == 0, listing.output
+    assert "T-3" in listing.output and generated in listing.output
+    assert "fulfilled" in listing.output
 
 
 def test_a_reference_cannot_carry_an_email(runner: FlaskCliRunner) -> None:

@@ -44,8 +44,9 @@ def test_site_says_carecaller_is_not_a_healthcare_provider(built_site: Path, pag
     assert "not a healthcare provider" in text
 
 
-def test_every_page_footer_links_policy_and_support(built_site: Path) -> None:
+def test_every_page_footer_links_policy_requests_and_support(built_site: Path) -> None:
     policy = (built_site / "legal/privacy/index.html").resolve()
+    requests = (built_site / "legal/privacy/requests/index.html").resolve()
     for path in html_pages(built_site):
         html = path.read_text(encoding="utf-8")
         footer = html[html.index('<footer class="md-footer">') :]
@@ -53,6 +54,7 @@ def test_every_page_footer_links_policy_and_support(built_site: Path) -> None:
         assert "mailto:support@carecaller.com" in footer, path
         links = [_target(built_site, path, href) for href in parse_fragment(footer).links]
         assert policy in links, path
+        assert requests in links, path
 
 
 def test_no_page_loads_anything_from_another_host(built_site: Path) -> None:

@@ -26,8 +26,8 @@ from consent_api.outbox import deliver as outbox
 from consent_api.outbox import queue
 from consent_api.records import storage
 from consent_api.records import store as records
+from consent_api.requests import rights
 from consent_api.retention import purge as retention
-from consent_api.retention import rights
 
 PERSONAL = ("Grace", "grace@example.org", "Harvard", "555")
 

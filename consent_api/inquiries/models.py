@@ -69,7 +69,10 @@ def clean(field: Field, value: object) -> str | None:
 
 
 def _schema(field: Field, description: str = "") -> Any:
-    extra: dict[str, Any] = {"enum": field.values} if field.choices else {}
+    extra: dict[str, Any] = {}
+    if field.choices:
+        # An optional choice may be left out: null is one of its values (the default).
+        extra["enum"] = [*field.values, *([] if field.required else [None])]
     if field.control == "email":
         extra["format"] = "email"
     return Schema(

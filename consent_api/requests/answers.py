@@ -7,8 +7,10 @@ a browser stops at the root however many ``../`` a link climbs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from flask import Flask
 from jinja2 import Environment, PackageLoader, select_autoescape
 from werkzeug.wrappers import Response
 
@@ -17,6 +19,7 @@ from consent_api.inquiries import pages as form_pages
 from consent_api.site import registry
 from consent_api.site.form_markup import REFERENCE_MARKER, root_of
 from consent_api.site.forms import PRIVACY_REQUEST
+from consent_api.web import openapi
 
 templates = Environment(
     loader=PackageLoader("consent_api.requests", "templates"),
@@ -52,3 +55,21 @@ def problem(error: ApiError) -> Response:
     """The answer page explaining why a link or a post was refused."""
     title = TITLES.get(error.code, "Something went wrong")
     return page("problem", error.status, title=title, message=error.message)
+
+
+#: An answer that is a page of the site, as the OpenAPI document describes it.
+PAGE = {"text/html": {"schema": {"type": "string"}}}
+
+
+def document_pages(app: Flask, answered: Mapping[tuple[str, str], tuple[int, ...]]) -> None:
+    """Have the OpenAPI document say that ``(method, path)`` answers ``statuses`` with a page
+    (a link opened in a browser, a plain form's post), beside any JSON it declares."""
+
+    def refine(spec: dict[str, Any]) -> None:
+        for (method, path), statuses in answered.items():
+            responses = spec["paths"][path][method]["responses"]
+            for status in statuses:
+                answer = responses[str(status)]
+                answer["content"] = {**answer.get("content", {}), **PAGE}
+
+    openapi.refine(app, refine)

@@ -142,7 +142,15 @@ bp.add_url_rule(
     )(download),
     methods=["POST"],
 )
-bp.add_url_rule("/download/<token>", "download_page", download_page)
+bp.add_url_rule(
+    "/download/<token>",
+    "download_page",
+    openapi.documented(
+        tags=("privacy requests",),
+        responses={200: None, 400: None, 404: ErrorBody, 409: None, 410: None},
+        parameters={"token": "The last part of the link in the email."},
+    )(download_page),
+)
 
 
 def _expired(moment: dt.datetime) -> Any:
@@ -163,3 +171,16 @@ def _delete(moment: dt.datetime) -> int:
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     purge.register(app, "access packages", purge.Step(due=_count, delete=_delete))
+    answers.document_pages(
+        app,
+        {
+            ("post", "/api/privacy-requests/download"): (400, 404, 409, 410, 429, 503),
+            ("get", "/api/privacy-requests/download/{token}"): (200, 400, 404, 409, 410),
+        },
+    )
+    openapi.refine(app, _document_archive)
+
+
+def _document_archive(spec: dict[str, Any]) -> None:
+    answer = spec["paths"]["/api/privacy-requests/download"]["post"]["responses"]["200"]
+    answer["content"] = {"application/zip": {"schema": {"type": "string", "format": "binary"}}}

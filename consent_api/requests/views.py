@@ -130,14 +130,19 @@ def _waiting(token: object) -> request.Request:
     """The unverified request a confirmation link names; ``BadLink`` if there is none."""
     reference = links.read(links.VERIFY, token)
     try:
-        found = request.load(reference)
+        entry = log.get(reference)
     except NotFound as error:
         raise BadLink(UNKNOWN, code="link_unknown", status=404) from error
-    if found.entry.status == log.EXPIRED:
+    # The log before the record: an answered request's record is purged, and its link is
+    # then one that was used, not one we cannot find.
+    if entry.status == log.EXPIRED:
         raise BadLink(links.MESSAGES[links.VERIFY], code="link_expired", status=410)
-    if found.entry.status != log.UNVERIFIED:
+    if entry.status != log.UNVERIFIED:
         raise BadLink(USED, code="link_used", status=409)
-    return found
+    try:
+        return request.Request(entry, records.get(reference, kind=PRIVACY_REQUEST.kind))
+    except NotFound as error:
+        raise BadLink(UNKNOWN, code="link_unknown", status=404) from error
 
 
 def verify(token: object) -> log.Entry:
@@ -228,7 +233,15 @@ bp.add_url_rule(
     )(confirm),
     methods=["POST"],
 )
-bp.add_url_rule("/confirm/<token>", "confirm_page", confirm_page)
+bp.add_url_rule(
+    "/confirm/<token>",
+    "confirm_page",
+    openapi.documented(
+        tags=("privacy requests",),
+        responses={200: None, 400: None, 404: ErrorBody, 409: None, 410: None},
+        parameters={"token": "The last part of the link in the email."},
+    )(confirm_page),
+)
 pages_bp.add_url_rule(
     f"/{PRIVACY_REQUEST.page}",
     "form",
@@ -243,3 +256,13 @@ def init_app(app: Flask) -> None:
     log.init_app(app)
     dynamic = app.extensions.setdefault(static_site.DYNAMIC, set())
     dynamic.add(f"/{PRIVACY_REQUEST.page}")
+    # A plain form's post and a link opened in a browser are answered with pages.
+    refused = (400, 404, 409, 410, 429, 503)
+    answers.document_pages(
+        app,
+        {
+            ("post", "/api/privacy-requests"): (200, 422, 429, 503),
+            ("post", "/api/privacy-requests/confirm"): (200, *refused),
+            ("get", "/api/privacy-requests/confirm/{token}"): (200, 400, 404, 409, 410),
+        },
+    )

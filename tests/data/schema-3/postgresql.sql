@@ -90,6 +90,7 @@ INSERT INTO records VALUES (1, 'AaIzkvVjdVaCZ0hu3f1TfA', 'consent', '2026-12-01 
 INSERT INTO records VALUES (2, 'AaIzkvVoHJUY2fIyVDAtFQ', 'contact', '2026-12-01 21:46:38.824711+00', '2027-12-01 21:46:38.824711+00', '2026-03-24', NULL, 'b5fc85e55755f9e0d030a10ab4429b6b2944855f9a0d60077fe832becbc41d72', '{"email":"ada@example.com","message":"Hello,\nüñíçødé ✓","name":"Ada Lovelace","organization":null,"topic":"general"}', 'WE55B3_Laz-ce2PZNc4cfHZvzW8P-vw-vkx5rHB9NwY', false, NULL, NULL);
 INSERT INTO records VALUES (3, 'AaIzkvVo6--bbyC27PMhPw', 'demo', '2026-12-01 21:46:38.82495+00', '2027-12-01 21:46:38.82495+00', '2026-03-24', NULL, 'b533d4547eaa5a0fa955965a1ca393ccd2ea013032a105726f232eb41bddc4fa', '{"email":"grace@example.com","message":null,"name":"Grace","organization":"Navy","organization_type":"other","phone":"+1 555 123 4567","role":null}', '9fm_ITrzfjPKrsaEQnKx1A2PkrNQtexELMAwirc2Xi0', true, 'contract talks', '2026-12-01 21:46:38.832768+00');
 INSERT INTO rights_requests VALUES (1, 'REQ-1', 'export', '2026-12-01 21:46:38.83506+00', '{"contact": 1}');
+INSERT INTO rights_requests VALUES (2, 'REQ-2', 'erase', '2026-12-01 21:46:38.835201+00', '{"demo": 0}');
 INSERT INTO schema_version VALUES (1, 'create records', '2026-12-01 21:46:38.789328+00');
 INSERT INTO schema_version VALUES (2, 'create outbox and used form tokens', '2026-12-01 21:46:38.797071+00');
 INSERT INTO schema_version VALUES (3, 'retention: purge log, rights-request log, due index', '2026-12-01 21:46:38.815056+00');
@@ -97,7 +98,7 @@ INSERT INTO used_form_tokens VALUES ('AaIzkvVrWD0q578G4ut6Mw', '2026-12-02 01:46
 SELECT pg_catalog.setval('outbox_id_seq', 1, true);
 SELECT pg_catalog.setval('purge_log_id_seq', 1, true);
 SELECT pg_catalog.setval('records_id_seq', 3, true);
-SELECT pg_catalog.setval('rights_requests_id_seq', 1, true);
+SELECT pg_catalog.setval('rights_requests_id_seq', 2, true);
 ALTER TABLE ONLY outbox
     ADD CONSTRAINT outbox_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY purge_log

@@ -1,6 +1,6 @@
 -- A database made by the code at commit 51ef696 (schema version 3, before Alembic), with
 -- one record of each kind, a hold, a queued notification, a used form token, a purge run and
--- an access request, signed with the key "upgrade-test-key"; written by sqlite3 .dump.
+-- an access and a deletion request (the second added by hand in the same form), signed with the key "upgrade-test-key"; written by sqlite3 .dump.
 PRAGMA foreign_keys=OFF;
 BEGIN TRANSACTION;
 CREATE TABLE schema_version (
@@ -69,6 +69,7 @@ CREATE TABLE rights_requests (
 	PRIMARY KEY (id)
 );
 INSERT INTO rights_requests VALUES(1,'REQ-1','export','2026-12-01 21:46:33.623929','{"contact": 1}');
+INSERT INTO rights_requests VALUES(2,'REQ-2','erase','2026-12-01 21:46:33.624112','{"demo": 0}');
 CREATE INDEX ix_records_subject ON records (subject);
 CREATE INDEX ix_records_consent_id ON records (consent_id);
 CREATE INDEX ix_records_expires_at ON records (expires_at);
