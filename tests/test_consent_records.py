@@ -190,6 +190,32 @@ def test_a_bad_receipt_is_refused_and_changes_and_logs_nothing(
 
 @ONE_BACKEND
 @pytest.mark.parametrize("path", [DOWNLOAD, DELETE])
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b'{"receipt": "\xff\xfe"}', "invalid_json"),
+        (b"{", "invalid_json"),
+        (b"[" * 5000 + b"]" * 5000, "invalid_json"),
+        (b"[]", "invalid"),
+    ],
+    ids=["invalid-utf-8", "not-json", "deep-nesting", "not-an-object"],
+)
+def test_a_malformed_body_is_refused_and_changes_and_logs_nothing(
+    app: Flask,
+    client: FlaskClient,
+    visitor: list[dict[str, Any]],
+    path: str,
+    data: bytes,
+    code: str,
+) -> None:
+    response = client.post(path, data=data, content_type="application/json")
+    assert (response.status_code, response.json["error"]["code"]) == (400, code)
+    assert logged(app) == []
+    assert all(held(client, receipt) for receipt in visitor)
+
+
+@ONE_BACKEND
+@pytest.mark.parametrize("path", [DOWNLOAD, DELETE])
 def test_the_receipt_is_taken_in_a_json_body_only(
     client: FlaskClient, visitor: list[dict[str, Any]], path: str
 ) -> None:

@@ -40,6 +40,8 @@ def test_document_describes_every_endpoint_and_its_errors(document: dict[str, An
         "/api/demo",
         "/api/form-token",
         "/api/events",
+        "/api/consent-records",
+        "/api/consent-records/delete",
     }
     post = paths["/api/consent"]["post"]
     assert {"201", "400", "413", "415", "429", "503"} <= set(post["responses"])
