@@ -94,7 +94,7 @@ class ConsentRecordsDeleted(BaseModel):
 def _consent_id() -> str:
     """The consent ID the posted receipt proves: ``BadReceipt`` (400) if forged or damaged,
     ``NotFound`` (404) once its record is gone. Counted by the rate limit first: each answer
-    is a row in the request log, kept for 24 months, and each deletion a vacuum on SQLite."""
+    is a row in the request log, kept for 24 months, and each deletion a scrub of SQLite's files."""
     ratelimit.check()
     receipt = bodies.json_body(ReceiptBody).receipt
     consent_id = records.from_receipt(CONSENT, receipt).consent_id

@@ -3,7 +3,7 @@
 // the receipt in a body, never in a URL. Each says its outcome in `out` with `say`; a fault
 // (the service unreachable, an answer that is not JSON) is thrown, for the caller to say.
 
-// The answer's JSON if it is `ok`; otherwise the service's reason is said, and null returned.
+// The answer's JSON if it is `ok`; otherwise false, once the service's reason is said.
 async function answer(response, { out, say }, ok = response.ok) {
   const body = await response.json();
   if (!ok) say(out, "failed", body.error?.message ?? response.status);
@@ -19,7 +19,8 @@ const post = (api, path, receipt) =>
 
 export async function verify(context) {
   const { choice, api, out, say } = context;
-  const record = await answer(await fetch(`${api}/consent/${encodeURIComponent(choice.receipt)}`), context);
+  const url = `${api}/consent/${encodeURIComponent(choice.receipt)}`;
+  const record = await answer(await fetch(url), context);
   if (!record) return;
   const same =
     record.consent_id === choice.consent_id &&
@@ -33,7 +34,8 @@ export async function download(context) {
   const records = await answer(await post(api, "", choice.receipt), context);
   if (!records) return;
   const link = document.createElement("a");
-  link.href = URL.createObjectURL(new Blob([JSON.stringify(records, null, 2)], { type: "application/json" }));
+  const file = new Blob([JSON.stringify(records, null, 2)], { type: "application/json" });
+  link.href = URL.createObjectURL(file);
   link.download = "carecaller-consent-records.json";
   link.click();
   URL.revokeObjectURL(link.href);
