@@ -14,6 +14,7 @@ from consent_api.inquiries import pages as form_pages
 from consent_api.inquiries import views as inquiries
 from consent_api.outbox import deliver as outbox
 from consent_api.records import storage
+from consent_api.requests import consent_records
 from consent_api.requests import emails as request_emails
 from consent_api.requests import packages as request_packages
 from consent_api.requests import views as privacy_requests
@@ -48,6 +49,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     form_pages.init_app(app)
     privacy_requests.init_app(app)
     request_packages.init_app(app)
+    consent_records.init_app(app)
     request_emails.init_app(app)
     retention.init_app(app)
     analytics.init_app(app)

@@ -45,6 +45,8 @@ def test_document_describes_every_endpoint_and_its_errors(document: dict[str, An
         "/api/privacy-requests/confirm/{token}",
         "/api/privacy-requests/download",
         "/api/privacy-requests/download/{token}",
+        "/api/consent-records",
+        "/api/consent-records/delete",
     }
     post = paths["/api/consent"]["post"]
     assert {"201", "400", "413", "415", "429", "503"} <= set(post["responses"])

@@ -1,7 +1,8 @@
 // The cookie banner: keeps the choice in this browser, runs the inert scripts of agreed categories,
 // deletes the cookies of the others, and posts every choice (queued while the service is down).
 // It is the one reader of the stored choice: other scripts ask for it with "cc:ask" and hear it,
-// and every change of it, as "cc:change". While open, the page reserves room for it.
+// and every change of it, as "cc:change"; "cc:forget" forgets it (its records were deleted) and
+// asks again. While open, the page reserves room for it.
 (() => {
   const script = document.currentScript;
   const root = document.getElementById("__consent");
@@ -10,12 +11,12 @@
 
   // From the build (consent_api.site.registry), like the lifetime below.
   const CHOICE = script.dataset.storageKey;
-  const PENDING = `${CHOICE}.pending`;
+  const PENDING = CHOICE + ".pending";
   const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.content ?? "";
   const api = script.dataset.api;
   const version = meta("policy-version");
   const fingerprint = meta("banner-fingerprint");
-  const lifetime = Number(script.dataset.expiresAfterDays) * 864e5;
+  const lifetime = script.dataset.expiresAfterDays * 864e5;
   const gpc = !!navigator.globalPrivacyControl;
   const settings = document.getElementById("cc-consent-settings");
   const choose = form.querySelector("[data-cc-choose]");
@@ -29,7 +30,7 @@
     try {
       return JSON.parse(localStorage.getItem(key));
     } catch {
-      return null;
+      // Unreadable: no value.
     }
   };
   const write = (key, value) => {
@@ -154,15 +155,15 @@
     send();
   }
 
-  const expanded = (button, open) => button.setAttribute("aria-expanded", String(open));
+  const expanded = (button, open) => button.setAttribute("aria-expanded", open);
   const expand = (open) => {
     settings.hidden = !open;
     expanded(choose, open);
   };
 
-  function show(manage, from = null) {
+  function show(manage, from) {
     const choice = current();
-    for (const box of boxes) box.checked = !!choice?.choices[box.name];
+    for (const box of boxes) box.checked = choice?.choices[box.name];
     root.querySelector("[data-cc-gpc]").hidden = !gpc;
     expand(manage);
     opener = from;
@@ -200,6 +201,12 @@
     show(true, target);
   });
   document.addEventListener("cc:ask", changed);
+  // The visitor deleted the records of the choice (cookie-notice.js): no choice, nothing queued.
+  document.addEventListener("cc:forget", () => {
+    write(CHOICE, null);
+    write(PENDING, null);
+    start();
+  });
   // The browser scrolls a focused element into view only when none of it is in view: one the
   // open banner covers in part is scrolled clear of it too (to the scroll padding the room sets).
   document.addEventListener("focusin", ({ target }) => {
@@ -217,7 +224,7 @@
 
   // Material's bundle would hide the banner on every hash change.
   root.removeAttribute("data-md-component");
-  panel.setAttribute("role", "region");
+  panel.role = "region";
   panel.setAttribute("aria-labelledby", "cc-consent-title");
   // First in the document: keyboard users reach it first. Its links would come before the skip
   // link, which then no longer counts as one, outside every landmark: it moves into the header.
@@ -225,13 +232,15 @@
   const skip = document.querySelector('[data-md-component="skip"]');
   if (skip) document.querySelector(".md-header")?.prepend(skip);
 
-  // A choice that no longer counts (policy or banner changed, or expired) takes the optional
-  // cookies with it, before any other script of the page runs.
-  const choice = current();
-  if (choice) apply(choice.choices);
-  else clean({});
-  changed();
-  if (location.hash === "#__consent") show(true);
-  else if (!choice) show(false);
+  // A choice that no longer counts (policy or banner changed, or expired, or forgotten) takes
+  // the optional cookies with it, at first before any other script of the page runs.
+  function start() {
+    const choice = current();
+    apply(choice?.choices ?? {});
+    changed();
+    if (location.hash === "#__consent") show(true);
+    else if (!choice) show(false);
+  }
+  start();
   send();
 })();

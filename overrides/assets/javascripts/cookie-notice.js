@@ -1,10 +1,13 @@
 // The cookie notice: this browser's choice as the banner's script tells it ("cc:change", asked
-// for with "cc:ask"; consent.js alone reads the stored choice), and its receipt checked.
+// for with "cc:ask"; consent.js alone reads the stored choice). What its buttons do with the
+// choice's receipt (verify it; download or delete the records) is loaded at the first click
+// (receipt.js): a visit pays for that code only when its visitor asks for it.
 (() => {
   const api = document.currentScript.dataset.api;
   const status = document.getElementById("cc-consent-status");
+  const records = document.getElementById("cc-consent-records");
   const form = document.forms.consent;
-  if (!status || !form) return;
+  if (!status || !records || !form) return;
   let choice = null;
   const text = (selector) => form.querySelector(selector)?.textContent.trim();
   const name = (category) =>
@@ -17,6 +20,8 @@
     status.querySelector("[data-cc-none]").hidden = Boolean(choice);
     status.querySelector("[data-cc-choice]").hidden = !choice;
     status.querySelector("[data-cc-verify]").hidden = !choice?.receipt;
+    records.querySelector("[data-cc-none]").hidden = Boolean(choice?.receipt);
+    records.querySelector("[data-cc-records]").hidden = !choice?.receipt;
     if (!choice) return;
     const fields = {
       consent_id: choice.consent_id ?? "not recorded yet",
@@ -32,30 +37,23 @@
     }
   }
 
-  async function verify() {
-    const out = status.querySelector("[data-cc-verified]");
-    const say = (result, message) => {
-      out.dataset.result = result;
-      out.textContent = message;
-    };
-    try {
-      const response = await fetch(`${api}/consent/${encodeURIComponent(choice.receipt)}`);
-      const record = await response.json();
-      if (!response.ok) {
-        return say("failed", `Not verified: ${record.error?.message ?? response.status}`);
-      }
-      const same =
-        record.consent_id === choice.consent_id &&
-        Object.entries(choice.choices).every(([category, on]) => record.choices?.[category] === on);
-      const when = new Date(record.created_at).toLocaleString();
-      if (same) say("verified", `Verified: the service holds this choice, recorded ${when}.`);
-      else say("differs", "The service's record differs from this browser's choice.");
-    } catch {
-      say("unreachable", "The consent service cannot be reached; try again later.");
-    }
-  }
+  // Says the page's words for `result` (a data attribute of `out`, cookies.html), then `more`.
+  const say = (out, result, more = "") => {
+    out.dataset.result = result;
+    out.textContent = `${out.dataset[result]} ${more}`.trim();
+  };
 
-  status.querySelector("[data-cc-verify]").addEventListener("click", verify);
+  document.addEventListener("click", async ({ target }) => {
+    const button = target.closest("[data-cc-action]");
+    if (!button) return;
+    const out = button.closest(".cc-status").querySelector("[role=status]");
+    try {
+      const actions = await import("./receipt.js");
+      await actions[button.dataset.ccAction]({ choice, api, out, say });
+    } catch {
+      say(out, "unreachable");
+    }
+  });
   document.addEventListener("cc:change", (event) => {
     choice = event.detail;
     render();
