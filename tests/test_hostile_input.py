@@ -101,6 +101,8 @@ ENDPOINTS = [
     "/api/privacy-requests",
     "/api/privacy-requests/confirm",
     "/api/privacy-requests/download",
+    "/api/consent-records",
+    "/api/consent-records/delete",
 ]
 BAD_BODIES = [
     pytest.param(b'{"name": "\xff\xfe"}', "application/json", 400, id="invalid utf-8"),
