@@ -4,12 +4,13 @@ emails, and the email that a step sent."""
 from __future__ import annotations
 
 import re
+import time
 from email.message import Message
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from inquiry_support import SmtpServer, token
+from inquiry_support import SmtpServer, token, unfold
 
 from consent_api.outbox import deliver as outbox
 
@@ -51,3 +52,23 @@ def link_in(message: Message) -> tuple[str, str]:
     match = LINK.search(body_of(message))
     assert match, body_of(message)
     return match.group(1), match.group(2)
+
+
+def link_url(message: Message) -> str:
+    """The whole link in ``message``, as the requester's mail program opens it."""
+    match = LINK.search(body_of(message))
+    assert match, body_of(message)
+    return match.group(0)
+
+
+def mail_to(smtp: SmtpServer, address: str, subject: str, timeout: float = 30) -> Message:
+    """The first message to ``address`` whose subject starts with ``subject``, once the
+    outbox has sent it (waited for)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for message in smtp.inbox.messages:
+            found: Message = message
+            if found["To"] == address and unfold(str(found["Subject"])).startswith(subject):
+                return found
+        assert time.monotonic() < deadline, f"no email to {address} starting {subject!r}"
+        time.sleep(0.1)
