@@ -313,6 +313,39 @@ def test_the_page_is_linked_from_every_footer_and_from_the_policys_rights_sectio
     assert page.url == f"{site_server.url}{PAGE}"
 
 
+def site_links(page: Any) -> list[str]:
+    """Where the header, tabs and footer of the page in ``page`` lead."""
+    links: list[str] = page.eval_on_selector_all(
+        ":is(.md-header, .md-tabs, .md-footer) a[href]", "links => links.map(link => link.href)"
+    )
+    return links
+
+
+@SQLITE_ONLY
+def test_pages_the_service_answers_link_where_the_site_does(
+    browser: Any, server: LiveServer
+) -> None:
+    # They are built pages served at other URLs (the email's link, the post's answer).
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{server.url}/legal/privacy/requests/answer/")
+    expected = site_links(page)
+    assert f"{server.url}/legal/cookies/" in expected
+    for kind in ("confirm", "download"):
+        page.goto(f"{server.url}/api/privacy-requests/{kind}/not-a-link-we-sent")
+        assert site_links(page) == expected
+        page.get_by_role("link", name="privacy requests page").click()
+        assert page.url == f"{server.url}{PAGE}"
+
+    page.goto(f"{server.url}{PAGE}")
+    expected = site_links(page)
+    press(page, PRIVACY_REQUEST.submit, loads=True)  # refused: nothing filled in
+    assert site_links(page) == expected
+    page.locator("article").get_by_role("link", name="Privacy Policy").first.click()
+    assert page.url == f"{server.url}/legal/privacy/"
+    context.close()
+
+
 #: What the requester gets wrong, and the message beside the field.
 WRONG = [
     pytest.param(
