@@ -22,6 +22,7 @@ import pytest
 from conftest import LiveServer, free_port, fresh_schema
 from flask.testing import FlaskCliRunner
 from inquiry_support import CONTACT, SmtpServer
+from playwright.sync_api import expect
 from request_support import body_of, link_url, mail_to
 
 from consent_api import create_app
@@ -96,8 +97,12 @@ def javascript(request: pytest.FixtureRequest) -> bool:
 
 @pytest.fixture
 def tab(browser: Any, javascript: bool) -> Iterator[Any]:
-    """A first-time visitor's tab, with JavaScript on or off."""
-    context = browser.new_context(java_script_enabled=javascript, accept_downloads=True)
+    """A first-time visitor's tab on the smallest phone (320 x 568), JavaScript on or off."""
+    context = browser.new_context(
+        java_script_enabled=javascript,
+        accept_downloads=True,
+        viewport={"width": 320, "height": 568},
+    )
     yield context.new_page()
     context.close()
 
@@ -176,6 +181,8 @@ def send_request(tab: Any, server: LiveServer, javascript: bool) -> str:
         done = tab.locator(".cc-form__done")
         done.wait_for()
         assert tab.url == f"{server.url}{PAGE}"
+        expect(done).to_be_focused()  # where the form was: in view, though the page is shorter
+        expect(done).to_be_in_viewport()
         return str(done.inner_text())
     assert answer.status == 200
     assert tab.url == f"{server.url}/api/privacy-requests"  # the answer to the post, no query
@@ -371,9 +378,13 @@ def test_with_javascript_mistakes_are_shown_beside_their_fields(
     page.goto(f"{server.url}{PAGE}")
     fill_request(page, values["request_type"], values["email"], **_correction(values))
     press(page, PRIVACY_REQUEST.submit, loads=False)
-    page.locator(FIELD(f"{field}-error")).filter(has_text=message).wait_for()
+    error = page.locator(FIELD(f"{field}-error"))
+    error.filter(has_text=message).wait_for()
     assert page.url == f"{server.url}{PAGE}"  # no page load: the errors came inline
     assert page.locator(FIELD(field)).get_attribute("aria-invalid") == "true"
+    expect(page.locator(FIELD(field))).to_be_focused()
+    # Scrolled to, the field's message shows below the sticky header, not behind it.
+    assert error.bounding_box()["y"] >= page.locator(".md-header").bounding_box()["height"]
 
 
 @SQLITE_ONLY
@@ -389,7 +400,10 @@ def test_without_javascript_mistakes_come_back_with_the_input_and_in_no_url(
     fill_request(page, values["request_type"], values["email"], **_correction(values))
     assert press(page, PRIVACY_REQUEST.submit, loads=True).status == 422
     assert page.locator(FIELD(f"{field}-error")).inner_text().startswith(message)
-    assert message in page.locator(".cc-form__summary").inner_text()
+    summary = page.locator(".cc-form__summary")
+    assert message in summary.inner_text()
+    expect(summary).to_be_focused()  # the page opens at the mistakes, not at its top
+    expect(summary).to_be_in_viewport()
     assert page.locator(FIELD("request_type")).input_value() == values["request_type"]
     assert page.locator(FIELD("email")).input_value() == values["email"]
     assert page.locator(FIELD("correct_field")).input_value() == values.get("field", "")
