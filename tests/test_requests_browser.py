@@ -232,7 +232,7 @@ def request_until_fulfilled(
     assert entry["status"] == "verified"
     due = moment(entry["due_at"])
     assert due == moment(entry["received_at"]) + dt.timedelta(days=45)
-    assert f"by {deadlines.day(due)}" in confirmed
+    assert f"Our answer is due by {deadlines.day(due)}" in " ".join(confirmed.split())
     receipt = mail_to(smtp, address, f"We have received your privacy request {reference}")
     assert f"Our answer is due by: {deadlines.day(due)}" in body_of(receipt)
 
