@@ -1,5 +1,5 @@
-"""Helpers for the privacy-request tests: a request sent from the page, the links in its
-emails, and the email that a step sent."""
+"""Helpers for the privacy-request tests: a request sent from the page (by the test client or
+in a browser), the links in its emails, and the email that a step sent."""
 
 from __future__ import annotations
 
@@ -13,8 +13,12 @@ from flask.testing import FlaskClient
 from inquiry_support import SmtpServer, token, unfold
 
 from consent_api.outbox import deliver as outbox
+from consent_api.site.forms import PRIVACY_REQUEST
 
 LINK = re.compile(r"https?://\S+/api/privacy-requests/(confirm|download)/(\S+)")
+#: The request page, and a selector of its form's fields by name.
+PAGE = f"/{PRIVACY_REQUEST.page}"
+FIELD = "#privacy_request-{}".format
 
 
 def send_request(
@@ -72,3 +76,26 @@ def mail_to(smtp: SmtpServer, address: str, subject: str, timeout: float = 30) -
                 return found
         assert time.monotonic() < deadline, f"no email to {address} starting {subject!r}"
         time.sleep(0.1)
+
+
+def fill_request(tab: Any, request_type: str, address: str, **correction: str) -> None:
+    """Fill in the request page's form: the type, the address and, for a correction, its
+    ``field`` and ``value``."""
+    tab.locator(FIELD("request_type")).select_option(request_type)
+    tab.locator(FIELD("email")).fill(address)
+    if "field" in correction:
+        tab.locator(FIELD("correct_field")).select_option(correction["field"])
+    if "value" in correction:
+        tab.locator(FIELD("correct_value")).fill(correction["value"])
+
+
+def press(tab: Any, button: str, *, loads: bool) -> Any:
+    """Press ``button`` by keyboard (the cookie banner takes no keystrokes); with ``loads``,
+    wait for the page it loads and return its response."""
+    control = tab.get_by_role("button", name=button)
+    if not loads:
+        control.press("Enter")
+        return None
+    with tab.expect_navigation() as answer:
+        control.press("Enter")
+    return answer.value

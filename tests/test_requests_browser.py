@@ -23,7 +23,7 @@ from conftest import LiveServer, free_port, fresh_schema
 from flask.testing import FlaskCliRunner
 from inquiry_support import CONTACT, SmtpServer
 from playwright.sync_api import expect
-from request_support import body_of, link_url, mail_to
+from request_support import PAGE, body_of, fill_request, link_url, mail_to, press
 
 from consent_api import create_app
 from consent_api.cli import cli
@@ -32,11 +32,6 @@ from consent_api.requests import deadlines
 from consent_api.site.forms import PRIVACY_REQUEST
 
 pytestmark = pytest.mark.browser
-
-PAGE = f"/{PRIVACY_REQUEST.page}"
-FIELD = "#privacy_request-{}".format
-#: One backend only, for what is refused before anything is stored.
-SQLITE_ONLY = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 
 
 @pytest.fixture(scope="module")
@@ -137,18 +132,6 @@ def inquiries_of(support: FlaskCliRunner, address: str) -> list[dict[str, Any]]:
     return [row for row in rows if row["email"] == address]
 
 
-def press(tab: Any, button: str, *, loads: bool) -> Any:
-    """Press ``button`` by keyboard (the cookie banner takes no keystrokes); with ``loads``,
-    wait for the page it loads and return its response."""
-    control = tab.get_by_role("button", name=button)
-    if not loads:
-        control.press("Enter")
-        return None
-    with tab.expect_navigation() as answer:
-        control.press("Enter")
-    return answer.value
-
-
 def send_inquiry(tab: Any, server: LiveServer, javascript: bool, **values: str) -> None:
     """Send the contact form, as the requester did before asking about their data."""
     tab.goto(f"{server.url}/contact/")
@@ -163,15 +146,6 @@ def send_inquiry(tab: Any, server: LiveServer, javascript: bool, **values: str) 
         tab.locator(".cc-form__done").wait_for()
     else:
         assert tab.locator("h1").inner_text().startswith("Thank you")
-
-
-def fill_request(tab: Any, request_type: str, address: str, **correction: str) -> None:
-    tab.locator(FIELD("request_type")).select_option(request_type)
-    tab.locator(FIELD("email")).fill(address)
-    if "field" in correction:
-        tab.locator(FIELD("correct_field")).select_option(correction["field"])
-    if "value" in correction:
-        tab.locator(FIELD("correct_value")).fill(correction["value"])
 
 
 def send_request(tab: Any, server: LiveServer, javascript: bool) -> str:
@@ -302,117 +276,3 @@ def test_correction_request_corrects_the_requesters_inquiry(
     [inquiry] = inquiries_of(support, address)
     assert (inquiry["name"], inquiry["signature_valid"]) == ("Ada Lovelace", True)
     assert shown(support, reference)["status"] == "fulfilled"
-
-
-def test_the_page_is_linked_from_every_footer_and_from_the_policys_rights_section(
-    page: Any, site_server: LiveServer
-) -> None:
-    page.goto(f"{site_server.url}/")
-    page.locator(".md-footer").get_by_role("link", name="Privacy requests").click()
-    assert page.url == f"{site_server.url}{PAGE}"
-    assert page.locator(FIELD("request_type")).is_visible()
-
-    page.goto(f"{site_server.url}/legal/privacy/")
-    # The notice after section 11, "Your Rights & Requests" (the policy's words are untouched).
-    rights = page.locator('h2[id^="11-"] ~ .cc-notice').first
-    assert rights.locator(".admonition-title").inner_text() == "Privacy requests"
-    rights.get_by_role("link", name="privacy request form").click()
-    assert page.url == f"{site_server.url}{PAGE}"
-
-
-def site_links(page: Any) -> list[str]:
-    """Where the header, tabs and footer of the page in ``page`` lead."""
-    links: list[str] = page.eval_on_selector_all(
-        ":is(.md-header, .md-tabs, .md-footer) a[href]", "links => links.map(link => link.href)"
-    )
-    return links
-
-
-@SQLITE_ONLY
-def test_pages_the_service_answers_link_where_the_site_does(
-    browser: Any, server: LiveServer
-) -> None:
-    # They are built pages served at other URLs (the email's link, the post's answer).
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
-    page.goto(f"{server.url}/legal/privacy/requests/answer/")
-    expected = site_links(page)
-    assert f"{server.url}/legal/cookies/" in expected
-    for kind in ("confirm", "download"):
-        page.goto(f"{server.url}/api/privacy-requests/{kind}/not-a-link-we-sent")
-        assert site_links(page) == expected
-        page.get_by_role("link", name="privacy requests page").click()
-        assert page.url == f"{server.url}{PAGE}"
-
-    page.goto(f"{server.url}{PAGE}")
-    expected = site_links(page)
-    press(page, PRIVACY_REQUEST.submit, loads=True)  # refused: nothing filled in
-    assert site_links(page) == expected
-    page.locator("article").get_by_role("link", name="Privacy Policy").first.click()
-    assert page.url == f"{server.url}/legal/privacy/"
-    context.close()
-
-
-#: What the requester gets wrong, and the message beside the field.
-WRONG = [
-    pytest.param(
-        {"request_type": "access", "email": "ada@"},
-        "email",
-        "Enter a valid email address",
-        id="invalid-email",
-    ),
-    pytest.param(
-        {"request_type": "correct", "email": "ada@example.com", "field": "name"},
-        "correct_value",
-        "Enter what it should say.",
-        id="correction-without-value",
-    ),
-]
-
-
-@SQLITE_ONLY
-@pytest.mark.parametrize(("values", "field", "message"), WRONG)
-def test_with_javascript_mistakes_are_shown_beside_their_fields(
-    page: Any, server: LiveServer, values: dict[str, str], field: str, message: str
-) -> None:
-    page.goto(f"{server.url}{PAGE}")
-    fill_request(page, values["request_type"], values["email"], **_correction(values))
-    press(page, PRIVACY_REQUEST.submit, loads=False)
-    error = page.locator(FIELD(f"{field}-error"))
-    error.filter(has_text=message).wait_for()
-    assert page.url == f"{server.url}{PAGE}"  # no page load: the errors came inline
-    assert page.locator(FIELD(field)).get_attribute("aria-invalid") == "true"
-    expect(page.locator(FIELD(field))).to_be_focused()
-    # Scrolled to, the field's message shows below the sticky header, not behind it.
-    assert error.bounding_box()["y"] >= page.locator(".md-header").bounding_box()["height"]
-
-
-@SQLITE_ONLY
-@pytest.mark.parametrize(("values", "field", "message"), WRONG)
-def test_without_javascript_mistakes_come_back_with_the_input_and_in_no_url(
-    browser: Any, server: LiveServer, values: dict[str, str], field: str, message: str
-) -> None:
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
-    navigations: list[Any] = []
-    page.on("request", lambda request: navigations.append(request))
-    page.goto(f"{server.url}{PAGE}")
-    fill_request(page, values["request_type"], values["email"], **_correction(values))
-    assert press(page, PRIVACY_REQUEST.submit, loads=True).status == 422
-    assert page.locator(FIELD(f"{field}-error")).inner_text().startswith(message)
-    summary = page.locator(".cc-form__summary")
-    assert message in summary.inner_text()
-    expect(summary).to_be_focused()  # the page opens at the mistakes, not at its top
-    expect(summary).to_be_in_viewport()
-    assert page.locator(FIELD("request_type")).input_value() == values["request_type"]
-    assert page.locator(FIELD("email")).input_value() == values["email"]
-    assert page.locator(FIELD("correct_field")).input_value() == values.get("field", "")
-    for request in navigations:
-        if request.is_navigation_request():
-            sent = request.url + request.headers.get("referer", "")
-            assert "?" not in sent and "ada" not in sent, sent
-    context.close()
-
-
-def _correction(values: dict[str, str]) -> dict[str, str]:
-    return {key: values[key] for key in ("field", "value") if key in values}
