@@ -121,8 +121,8 @@ def redis_url() -> str:
     pytest.skip(f"{reason}: set it (e.g. redis://127.0.0.1:6379/0) to run these tests")
 
 
-@pytest.fixture
-def postgres_schema_url(postgres_url: str) -> Iterator[str]:
+@contextlib.contextmanager
+def fresh_schema(postgres_url: str) -> Iterator[str]:
     """A URL whose connections see only a fresh schema of their own, dropped afterwards, so that
     tests (and other people's test runs on the same server) never see each other's rows."""
     name = f"test_{secrets.token_hex(6)}"
@@ -130,10 +130,19 @@ def postgres_schema_url(postgres_url: str) -> Iterator[str]:
     with admin.connect() as connection:
         connection.execute(sa.text(f"CREATE SCHEMA {name}"))
     url = sa.make_url(postgres_url).update_query_dict({"options": f"-csearch_path={name}"})
-    yield url.render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(sa.text(f"DROP SCHEMA {name} CASCADE"))
-    admin.dispose()
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f"DROP SCHEMA {name} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture
+def postgres_schema_url(postgres_url: str) -> Iterator[str]:
+    """A fresh schema for one test (see ``fresh_schema``)."""
+    with fresh_schema(postgres_url) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -1,20 +1,25 @@
-"""Helpers for the privacy-request tests: a request sent from the page, the links in its
-emails, and the email that a step sent."""
+"""Helpers for the privacy-request tests: a request sent from the page (by the test client or
+in a browser), the links in its emails, and the email that a step sent."""
 
 from __future__ import annotations
 
 import re
+import time
 from email.message import Message
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from inquiry_support import SmtpServer, token
+from inquiry_support import SmtpServer, token, unfold
 
 from consent_api.outbox import deliver as outbox
+from consent_api.site.forms import PRIVACY_REQUEST
 
 VERIFY_SUBJECT = "Confirm your privacy request"
 LINK = re.compile(r"https?://\S+/api/privacy-requests/(confirm|download)/(\S+)")
+#: The request page, and a selector of its form's fields by name.
+PAGE = f"/{PRIVACY_REQUEST.page}"
+FIELD = "#privacy_request-{}".format
 
 
 def send_request(
@@ -87,3 +92,46 @@ def confirmed(
     assert answer.status_code == 200, answer.json
     reference: str = answer.json["reference"]
     return reference
+
+
+def link_url(message: Message) -> str:
+    """The whole link in ``message``, as the requester's mail program opens it."""
+    match = LINK.search(body_of(message))
+    assert match, body_of(message)
+    return match.group(0)
+
+
+def mail_to(smtp: SmtpServer, address: str, subject: str, timeout: float = 30) -> Message:
+    """The first message to ``address`` whose subject starts with ``subject``, once the
+    outbox has sent it (waited for)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for message in smtp.inbox.messages:
+            found: Message = message
+            if found["To"] == address and unfold(str(found["Subject"])).startswith(subject):
+                return found
+        assert time.monotonic() < deadline, f"no email to {address} starting {subject!r}"
+        time.sleep(0.1)
+
+
+def fill_request(tab: Any, request_type: str, address: str, **correction: str) -> None:
+    """Fill in the request page's form: the type, the address and, for a correction, its
+    ``field`` and ``value``."""
+    tab.locator(FIELD("request_type")).select_option(request_type)
+    tab.locator(FIELD("email")).fill(address)
+    if "field" in correction:
+        tab.locator(FIELD("correct_field")).select_option(correction["field"])
+    if "value" in correction:
+        tab.locator(FIELD("correct_value")).fill(correction["value"])
+
+
+def press(tab: Any, button: str, *, loads: bool) -> Any:
+    """Press ``button`` by keyboard (the cookie banner takes no keystrokes); with ``loads``,
+    wait for the page it loads and return its response."""
+    control = tab.get_by_role("button", name=button)
+    if not loads:
+        control.press("Enter")
+        return None
+    with tab.expect_navigation() as answer:
+        control.press("Enter")
+    return answer.value

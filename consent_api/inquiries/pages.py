@@ -19,10 +19,12 @@ code of ours. It takes the contact page from 21 KB to 5.2 KB with gzip (Brotli 5
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 from flask import Blueprint, Flask, current_app
 from flask_compress import Compress
@@ -38,16 +40,26 @@ from consent_api.web import security, static_site
 bp = Blueprint("form_pages", __name__)
 compress = Compress()
 
+#: A relative URL in a built page's link or source: no scheme, not from the root, no fragment
+#: alone (MkDocs writes every attribute in double quotes).
+_RELATIVE = re.compile(r'(?<=\s)(href|src)="(?![a-zA-Z][a-zA-Z0-9+.-]*:|/|#)([^"]*)"')
 #: A refusal the visitor can fix by changing the form: what server-rendered form frameworks
 #: answer. Other refusals (429, 503) keep their own status, with the form shown the same way.
 UNPROCESSABLE = 422
 
 
 def built(page: str) -> str | None:
-    """The built page at ``page`` (a URL under the site), if the site is built beside us."""
+    """The built page at ``page`` (a URL under the site), if the site is built beside us, with
+    its relative links made paths from the site's root: the service answers it at other URLs
+    too (a refused post, an emailed link), where ``../`` would lead somewhere else."""
     site_dir = current_app.config["SITE_DIR"]
     path = Path(site_dir) / page / "index.html" if site_dir else None
-    return path.read_text(encoding="utf-8") if path and path.is_file() else None
+    if path is None or not path.is_file():
+        return None
+    base = f"/{page}"
+    return _RELATIVE.sub(
+        lambda link: f'{link[1]}="{urljoin(base, link[2])}"', path.read_text(encoding="utf-8")
+    )
 
 
 def html(text: str, status: int = 200) -> Response:

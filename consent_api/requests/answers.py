@@ -1,8 +1,8 @@
 """The pages of the request flow: the site's answer page (``legal/privacy/requests/answer/``)
 with what happened in place of its marker, rendered from ``templates/answer.html``.
 
-Answered at ``/api/...`` URLs, the built page's relative links still reach the site's root:
-a browser stops at the root however many ``../`` a link climbs.
+Answered at ``/api/...`` URLs, the built page's links are paths from the site's root
+(``form_pages.built``), so they lead where they do on the page itself.
 """
 
 from __future__ import annotations

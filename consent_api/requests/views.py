@@ -39,9 +39,9 @@ logger = logging.getLogger("consent_api.requests")
 PrivacyRequest = models.model(PRIVACY_REQUEST)
 #: What the request page's answer says, whatever we hold about the address.
 SENT = (
-    "Thank you. If the address you gave is yours, an email from us is on its way to it with a "
-    "link to confirm your request. Follow it within 24 hours; until then we do nothing with "
-    "the request."
+    "Check your email. If the address you gave is yours, an email from us is on its way to it "
+    "with a link to confirm your request. Follow it within 24 hours; until then we do nothing "
+    "with the request."
 )
 USED = (
     "This link has been used already: your request is confirmed, and its reference is in our email."

@@ -146,11 +146,12 @@ CORRECTABLE = (
     ("role", "Role"),
     ("phone", "Phone"),
 )
-#: The request types of section 11 of the Privacy Policy.
+#: The request types of section 11 of the Privacy Policy. The word before the colon names the
+#: request in its emails; the whole label fits a phone's width (320 px) in the closed select.
 REQUEST_TYPES = (
-    ("access", "Access: tell me what you hold about me and send me a copy"),
-    ("delete", "Deletion: delete what you hold about me"),
-    ("correct", "Correction: correct something you hold about me"),
+    ("access", "Access: a copy of my information"),
+    ("delete", "Deletion: delete my information"),
+    ("correct", "Correction: correct my information"),
 )
 
 #: The privacy-request form (``consent_api.requests``): verified by email, answered by staff.

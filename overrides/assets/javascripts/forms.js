@@ -1,4 +1,4 @@
-// The contact and demo forms with JavaScript: sent as JSON, the service's messages shown beside
+// The site's forms with JavaScript: sent as JSON, the service's messages shown beside
 // their fields, the button disabled while sending. Without this script the same forms post as
 // plain HTML and the service answers with pages.
 for (const form of document.querySelectorAll("form[data-inquiry-form]")) {
@@ -23,8 +23,7 @@ for (const form of document.querySelectorAll("form[data-inquiry-form]")) {
       error.textContent = text || "";
       error.hidden = !text;
       control.closest(".cc-form__field").classList.toggle("cc-form__field--invalid", !!text);
-      if (text) control.setAttribute("aria-invalid", "true");
-      else control.removeAttribute("aria-invalid");
+      control.ariaInvalid = text ? "true" : null; // null removes it
     }
     const paragraph = document.createElement("p");
     paragraph.textContent = message;
@@ -49,11 +48,14 @@ for (const form of document.querySelectorAll("form[data-inquiry-form]")) {
         // For the analytics script, if the visitor agreed to it: a form was sent.
         const detail = { form: form.dataset.inquiryForm };
         form.dispatchEvent(new CustomEvent("cc:inquiry-sent", { bubbles: true, detail }));
-        const done = document.createElement("p");
-        done.className = "cc-form__done";
-        done.setAttribute("role", "status");
-        done.textContent = body.message;
-        form.replaceWith(done);
+        // The summary becomes the answer in the form's place, focused: scrolled into view (the
+        // page is shorter now) and read out, rather than focus lost with the form.
+        summary.className = "cc-form__done";
+        summary.role = "status";
+        summary.textContent = body.message;
+        summary.hidden = false;
+        form.replaceWith(summary);
+        summary.focus();
         return;
       }
       const { code, message, fields } = body.error;
