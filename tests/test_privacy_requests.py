@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from inquiry_support import SmtpServer, post
-from request_support import body_of, delivered, link_in, send_request
+from request_support import body_of, delivered, link_in, mail_config, send_request
 
 from consent_api.cli import cli
 from consent_api.records import store as records
@@ -35,18 +35,7 @@ def smtp() -> Iterator[SmtpServer]:
 
 @pytest.fixture
 def app_config(app_config: dict[str, Any], smtp: SmtpServer) -> dict[str, Any]:
-    return {
-        **app_config,
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": smtp.port,
-        "SMTP_STARTTLS": False,
-        "SMTP_TIMEOUT": 2,
-        "MAIL_FROM": "website@carecaller.test",
-        "SALES_EMAIL": "sales@carecaller.test",
-        "PRIVACY_EMAIL": "privacy@carecaller.test",
-        "PUBLIC_URL": "https://carecaller.test",
-        "INQUIRY_RATE_LIMIT": "100 per minute",
-    }
+    return {**app_config, **mail_config(smtp)}
 
 
 def confirmed(

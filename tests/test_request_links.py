@@ -22,7 +22,7 @@ import time_machine
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from inquiry_support import SmtpServer, post, token
-from request_support import delivered, link_in, send_request
+from request_support import delivered, link_in, mail_config, send_request
 
 from consent_api import create_app
 from consent_api.cli import cli
@@ -60,18 +60,7 @@ def smtp() -> Iterator[SmtpServer]:
 
 @pytest.fixture
 def app_config(app_config: dict[str, Any], smtp: SmtpServer) -> dict[str, Any]:
-    return {
-        **app_config,
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": smtp.port,
-        "SMTP_STARTTLS": False,
-        "SMTP_TIMEOUT": 2,
-        "MAIL_FROM": "website@carecaller.test",
-        "SALES_EMAIL": "sales@carecaller.test",
-        "PRIVACY_EMAIL": "privacy@carecaller.test",
-        "PUBLIC_URL": "https://carecaller.test",
-        "INQUIRY_RATE_LIMIT": "100 per minute",
-    }
+    return {**app_config, **mail_config(smtp)}
 
 
 def contents(app: Flask) -> dict[str, list[tuple[Any, ...]]]:
@@ -287,15 +276,15 @@ def test_a_bad_link_gets_a_page_or_a_json_error_saying_why_and_changes_nothing(
     message = scripted.json["error"]["message"]
     for page in (opened, posted):
         assert (page.status_code, page.mimetype) == (bad.status, "text/html")
-        assert f"<h2>{HEADINGS[bad.code]}</h2>" in page.text
+        assert f">{HEADINGS[bad.code]}</h2>" in page.text
         assert html.escape(message) in page.text  # the same words for a browser and a script
-        assert 'legal/privacy/requests/">Make a privacy request</a>' in page.text  # a way on
+        assert 'legal/privacy/requests/">Make a new request</a>' in page.text  # a way on
     assert after == before
 
 
 def answer_of(page: str) -> str:
     """The part of the answer page that says what happened."""
-    found = re.search(r'<div class="cc-answer".*?</div>', page, re.DOTALL)
+    found = re.search(r'<section class="cc-answer.*?</section>', page, re.DOTALL)
     assert found, page
     return found.group(0)
 
