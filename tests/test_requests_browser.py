@@ -205,7 +205,8 @@ def request_until_fulfilled(
     entry = shown(support, reference)
     assert entry["status"] == "verified"
     due = moment(entry["due_at"])
-    assert due == moment(entry["received_at"]) + dt.timedelta(days=45)
+    received = dt.date.fromisoformat(entry["received_date"])
+    assert dt.date.fromisoformat(entry["due_date"]) == received + dt.timedelta(days=45)
     assert f"Our answer is due by {deadlines.day(due)}" in " ".join(confirmed.split())
     receipt = mail_to(smtp, address, f"We have received your privacy request {reference}")
     assert f"Our answer is due by: {deadlines.day(due)}" in body_of(receipt)
