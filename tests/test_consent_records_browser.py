@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from conftest import LiveServer, serving
 from consentkit import Visitor, get_record
+from playwright.sync_api import expect
 
 NOTICE = "/legal/cookies/"
 NO_RECEIPT = "The records of a choice are downloaded or deleted in the browser where it was made"
@@ -57,7 +58,7 @@ def choose_twice(visitor: Visitor) -> dict[str, Any]:
 
 def test_without_a_receipt_the_section_says_where_records_are_reached(visitor: Visitor) -> None:
     visitor.open(NOTICE)
-    assert records(visitor).get_by_text(NO_RECEIPT).is_visible()
+    expect(records(visitor).get_by_text(NO_RECEIPT)).to_be_visible()
     assert visitor.button("Download my consent records").is_hidden()
     assert visitor.button("Delete my consent records").is_hidden()
     link = records(visitor).get_by_role("link", name="privacy requests page")
@@ -71,10 +72,10 @@ def test_with_javascript_off_the_section_says_where_records_are_reached(
     try:
         visitor = Visitor(context.new_page(), server.url)
         visitor.open(NOTICE)
-        assert records(visitor).get_by_text(NO_RECEIPT).is_visible()
+        expect(records(visitor).get_by_text(NO_RECEIPT)).to_be_visible()
         assert visitor.button("Download my consent records").is_hidden()
         assert visitor.button("Delete my consent records").is_hidden()
-        assert records(visitor).get_by_role("link", name="privacy requests page").is_visible()
+        expect(records(visitor).get_by_role("link", name="privacy requests page")).to_be_visible()
     finally:
         context.close()
 
@@ -109,7 +110,7 @@ def test_a_visitor_deletes_their_records_and_the_banner_asks_again(
     choice = choose_twice(visitor)
     confirm = visitor.page.get_by_role("dialog", name="Delete the records of your choices?")
     visitor.click("Delete my consent records")
-    assert confirm.is_visible()
+    expect(confirm).to_be_visible()
     visitor.click("Keep them")  # changing one's mind deletes nothing
     assert confirm.is_hidden()
     assert get_record(server.url, choice["receipt"])[0] == 200
@@ -118,16 +119,16 @@ def test_a_visitor_deletes_their_records_and_the_banner_asks_again(
     visitor.click("Delete my records")
     wait_said(visitor)
     assert said(visitor).inner_text().startswith("Deleted")
-    assert visitor.banner.is_visible()
+    expect(visitor.banner).to_be_visible()
     assert visitor.choice() is None
     assert not visitor.pending()
     assert get_record(server.url, choice["receipt"])[0] == 404
     # Nothing optional runs any more, and the section says the records are gone from here.
     assert visitor.page.evaluate("document.documentElement.dataset.analytics") == "off"
-    assert records(visitor).get_by_text(NO_RECEIPT).is_visible()
+    expect(records(visitor).get_by_text(NO_RECEIPT)).to_be_visible()
     assert visitor.button("Download my consent records").is_hidden()
     visitor.open("/platform/")
-    assert visitor.banner.is_visible()
+    expect(visitor.banner).to_be_visible()
     assert not visitor.analytics_ran()
 
 

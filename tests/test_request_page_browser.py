@@ -41,15 +41,15 @@ def test_the_page_is_linked_from_every_footer_and_from_the_policys_rights_sectio
 ) -> None:
     page.goto(f"{site_server.url}/")
     page.locator(".md-footer").get_by_role("link", name="Privacy requests").click()
-    assert page.url == f"{site_server.url}{PAGE}"
-    assert page.locator(FIELD("request_type")).is_visible()
+    expect(page).to_have_url(f"{site_server.url}{PAGE}")
+    expect(page.locator(FIELD("request_type"))).to_be_visible()
 
     page.goto(f"{site_server.url}/legal/privacy/")
     # The notice after section 11, "Your Rights & Requests" (the policy's words are untouched).
     rights = page.locator('h2[id^="11-"] ~ .cc-notice').first
     assert rights.locator(".admonition-title").inner_text() == "Privacy requests"
     rights.get_by_role("link", name="privacy request form").click()
-    assert page.url == f"{site_server.url}{PAGE}"
+    expect(page).to_have_url(f"{site_server.url}{PAGE}")
 
 
 def site_links(page: Any) -> list[str]:
