@@ -7,11 +7,12 @@ Answered at ``/api/...`` URLs, the built page's links are paths from the site's 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask
 from jinja2 import Environment, PackageLoader, select_autoescape
+from pydantic import BaseModel
 from werkzeug.wrappers import Response
 
 from consent_api.exc import ApiError
@@ -19,7 +20,8 @@ from consent_api.inquiries import pages as form_pages
 from consent_api.site import registry
 from consent_api.site.form_markup import REFERENCE_MARKER, root_of
 from consent_api.site.forms import PRIVACY_REQUEST
-from consent_api.web import openapi
+from consent_api.web import bodies, openapi
+from consent_api.web.openapi import ErrorBody
 
 templates = Environment(
     loader=PackageLoader("consent_api.requests", "templates"),
@@ -73,3 +75,39 @@ def document_pages(app: Flask, answered: Mapping[tuple[str, str], tuple[int, ...
                 answer["content"] = {**answer.get("content", {}), **PAGE}
 
     openapi.refine(app, refine)
+
+
+#: What a refused link is answered with, to a script (a page to a browser: ``document_pages``).
+BAD_LINK: dict[int, type[BaseModel] | None] = {
+    400: ErrorBody,
+    404: ErrorBody,
+    409: ErrorBody,
+    410: ErrorBody,
+}
+#: The page a link opens: its token is the last part of the path.
+LINK_PAGE: dict[int, type[BaseModel] | None] = {
+    200: None,
+    400: None,
+    404: ErrorBody,
+    409: None,
+    410: None,
+}
+
+
+def documented(
+    responses: Mapping[int, type[BaseModel] | None], body: type[BaseModel] | None = None
+) -> Callable[[Any], Any]:
+    """An endpoint of the request flow in the OpenAPI document: a post takes ``body`` as JSON
+    or as a plain form; without a body, it is a page a link opens."""
+    if body is None:
+        return openapi.documented(
+            tags=("privacy requests",),
+            responses=responses,
+            parameters={"token": "The last part of the link in the email."},
+        )
+    return openapi.documented(
+        tags=("privacy requests",),
+        body=body,
+        media_types=(bodies.JSON, *bodies.FORM_MIMETYPES),
+        responses=responses,
+    )

@@ -127,29 +127,11 @@ def download() -> Response:
 bp.add_url_rule(
     "/download",
     "download",
-    openapi.documented(
-        tags=("privacy requests",),
-        body=LinkBody,
-        media_types=(bodies.JSON, *bodies.FORM_MIMETYPES),
-        responses={
-            200: None,
-            400: ErrorBody,
-            404: ErrorBody,
-            409: ErrorBody,
-            410: ErrorBody,
-            415: ErrorBody,
-        },
-    )(download),
+    answers.documented({200: None, **answers.BAD_LINK, 415: ErrorBody}, LinkBody)(download),
     methods=["POST"],
 )
 bp.add_url_rule(
-    "/download/<token>",
-    "download_page",
-    openapi.documented(
-        tags=("privacy requests",),
-        responses={200: None, 400: None, 404: ErrorBody, 409: None, 410: None},
-        parameters={"token": "The last part of the link in the email."},
-    )(download_page),
+    "/download/<token>", "download_page", answers.documented(answers.LINK_PAGE)(download_page)
 )
 
 

@@ -29,7 +29,7 @@ from consent_api.records import store as records
 from consent_api.requests import answers, deadlines, links, log, request
 from consent_api.requests.links import BadLink, LinkBody
 from consent_api.site.forms import CONTACT, DEMO, HONEYPOT, PRIVACY_REQUEST, TOKEN
-from consent_api.web import bodies, openapi, static_site
+from consent_api.web import bodies, static_site
 from consent_api.web.openapi import ErrorBody
 
 bp = Blueprint("privacy_requests", __name__, url_prefix="/api/privacy-requests")
@@ -202,45 +202,25 @@ def confirm() -> Response:
     return jsonify(answer.model_dump())
 
 
-_LINK_ANSWERS: dict[int, Any] = {400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 410: ErrorBody}
-
 bp.add_url_rule(
     "",
     "submit",
-    openapi.documented(
-        tags=("privacy requests",),
-        body=PrivacyRequest,
-        media_types=(bodies.JSON, *bodies.FORM_MIMETYPES),
-        responses={
-            200: None,
-            201: RequestSent,
-            400: ErrorBody,
-            413: ErrorBody,
-            415: ErrorBody,
-            422: None,
-        },
+    answers.documented(
+        {200: None, 201: RequestSent, 400: ErrorBody, 413: ErrorBody, 415: ErrorBody, 422: None},
+        PrivacyRequest,
     )(submit),
     methods=["POST"],
 )
 bp.add_url_rule(
     "/confirm",
     "confirm",
-    openapi.documented(
-        tags=("privacy requests",),
-        body=LinkBody,
-        media_types=(bodies.JSON, *bodies.FORM_MIMETYPES),
-        responses={200: RequestConfirmed, **_LINK_ANSWERS, 415: ErrorBody},
-    )(confirm),
+    answers.documented({200: RequestConfirmed, **answers.BAD_LINK, 415: ErrorBody}, LinkBody)(
+        confirm
+    ),
     methods=["POST"],
 )
 bp.add_url_rule(
-    "/confirm/<token>",
-    "confirm_page",
-    openapi.documented(
-        tags=("privacy requests",),
-        responses={200: None, 400: None, 404: ErrorBody, 409: None, 410: None},
-        parameters={"token": "The last part of the link in the email."},
-    )(confirm_page),
+    "/confirm/<token>", "confirm_page", answers.documented(answers.LINK_PAGE)(confirm_page)
 )
 pages_bp.add_url_rule(
     f"/{PRIVACY_REQUEST.page}",
